@@ -1,0 +1,209 @@
+import { Buffer } from 'node:buffer';
+import { type CachedToken, tokenCacheKey, VerifiedTokenCache } from '../cache/verified-cache.js';
+import { ErrorCodes, OptionError, TokenExpiredError, TokenRevokedError, tokenError } from '../errors.js';
+import { decodeBase64url } from '../lib/base64url.js';
+import { parseJsonObject } from '../lib/json.js';
+import { type AccessTokenClaims, ALGORITHMS, type Algorithm, type KeyResolver } from '../types.js';
+import { type ClaimRules, checkClaims } from './claims.js';
+import { type DecryptionKey, decryptToken } from './encrypt.js';
+import { type JwsHeader, parseHeader } from './header.js';
+import { verifyBytes } from './signature.js';
+
+/** Default cap on a token's length, checked before anything is decoded. */
+export const DEFAULT_MAX_TOKEN_SIZE = 8192;
+/** Default clock leeway in seconds. */
+export const DEFAULT_LEEWAY = 30;
+/** Largest leeway accepted. */
+export const MAX_LEEWAY = 300;
+/** Default bound of the verified-token cache. */
+export const DEFAULT_CACHE_SIZE = 10_000;
+
+/** Says whether a verified token has been revoked (by `sid`, `sub` or `jti`). Runs on every verification, cached or not. */
+export type RevocationCheck = (claims: Readonly<AccessTokenClaims>) => boolean;
+
+/** Options for {@link createVerifier}. Validated when the verifier is created. */
+export interface VerifierOptions {
+  /** The exact `iss` to accept. Required. */
+  issuer: string;
+  /** The audience (or audiences) this verifier serves; `aud` must contain one. Required. */
+  audience: string | readonly string[];
+  /** Where keys come from: a `KeySet`, a `Map<kid, VerificationKey>`, or any resolver. Required. */
+  keys: KeyResolver;
+  /** Algorithms accepted at all, on top of each key's pin. Default: all of ES256, EdDSA, RS256, PS256, HS256. */
+  algorithms?: readonly Algorithm[];
+  /** Clock leeway in seconds for `exp`, `nbf`, `iat`. Default 30, at most 300. */
+  leeway?: number;
+  /** Longest token accepted, in characters. Default 8192. */
+  maxTokenSize?: number;
+  /** Verified-token cache: `{ max }` entries (default 10 000), or `false` for none. */
+  cache?: { max?: number } | false;
+  /** Revocation hook, run on every cache hit and miss. Default: nothing is revoked. */
+  isRevoked?: RevocationCheck;
+  /** Key for nested (encrypted) tokens, used by {@link Verifier.verifyAsync}. Default: JWEs are refused. */
+  decryption?: DecryptionKey;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** A configured access-token verifier. */
+export interface Verifier {
+  /**
+   * Verifies a compact JWS access token and returns its claims (frozen; shared with the cache).
+   * Synchronous: no I/O ever happens here. Throws a `TokenError` whose `code` says why.
+   */
+  verify(token: string): Readonly<AccessTokenClaims>;
+  /** Like {@link verify}, and also accepts nested tokens (JWE around a JWS) when `decryption` is set. */
+  verifyAsync(token: string): Promise<Readonly<AccessTokenClaims>>;
+  /** Forgets every cached verification (e.g. after a key was withdrawn). */
+  clearCache(): void;
+  /** Entries in the verified-token cache. */
+  readonly cacheSize: number;
+}
+
+// One native pass: three non-empty base64url segments and nothing else (no padding, whitespace, '+' or '/').
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const HEADER_CACHE_MAX = 64;
+const TAIL_MASK = [0, 0, 0x0f, 0x03];
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Canonical-length check of one segment: no length ≡ 1 (mod 4), and no stray bits in the last character. */
+function canonicalSegment(token: string, start: number, end: number): boolean {
+  const rem = (end - start) % 4;
+  if (rem === 1) return false;
+  const mask = TAIL_MASK[rem] as number;
+  return mask === 0 || (B64.indexOf(token[end - 1] as string) & mask) === 0;
+}
+
+function validateOptions(options: VerifierOptions) {
+  if (options === null || typeof options !== 'object') throw new OptionError('verifier options are required');
+  const { issuer, audience, keys } = options;
+  if (typeof issuer !== 'string' || issuer === '') throw new OptionError('"issuer" is required');
+  const audiences = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== '')) {
+    throw new OptionError('"audience" is required (a string or non-empty array of strings)');
+  }
+  if (!keys || typeof keys.get !== 'function') throw new OptionError('"keys" must be a key resolver (KeySet or Map)');
+  const leeway = options.leeway ?? DEFAULT_LEEWAY;
+  if (!Number.isFinite(leeway) || leeway < 0 || leeway > MAX_LEEWAY) throw new OptionError(`"leeway" must be 0..${MAX_LEEWAY} seconds`);
+  const maxTokenSize = options.maxTokenSize ?? DEFAULT_MAX_TOKEN_SIZE;
+  if (!Number.isInteger(maxTokenSize) || maxTokenSize < 64) throw new OptionError('"maxTokenSize" must be an integer ≥ 64');
+  const algorithms = options.algorithms ?? ALGORITHMS;
+  if (algorithms.length === 0 || !algorithms.every((a) => (ALGORITHMS as readonly string[]).includes(a))) {
+    throw new OptionError(`"algorithms" must be a non-empty subset of ${ALGORITHMS.join(', ')}`);
+  }
+  const cacheMax = options.cache === false ? 0 : (options.cache?.max ?? DEFAULT_CACHE_SIZE);
+  if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new OptionError('"cache.max" must be a non-negative integer');
+  if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw new OptionError('"isRevoked" must be a function');
+  const rules: ClaimRules = { issuer, audience: audiences, leeway };
+  return { rules, keys, maxTokenSize, algorithms: new Set<string>(algorithms), cacheMax };
+}
+
+/**
+ * Creates a strict access-token verifier. Each step is its own check: size cap → compact
+ * syntax → header (cached by its exact segment) → algorithm allowed → `kid` lookup → the
+ * key's pinned algorithm equals `alg` → signature → strict payload → claims → revocation.
+ * Verified tokens are cached by SHA-256 until `exp`; the revocation hook runs on every hit.
+ *
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://auth.example', audience: 'api', keys: keySet });
+ * const claims = verifier.verify(token); // throws TokenError with .code
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const { rules, keys, maxTokenSize, algorithms, cacheMax } = validateOptions(options);
+  const clock = options.clock ?? Date.now;
+  const isRevoked = options.isRevoked;
+  const decryption = options.decryption;
+  const cache = cacheMax > 0 ? new VerifiedTokenCache(cacheMax) : undefined;
+  const headers = new Map<string, JwsHeader>();
+
+  function header(segment: string): JwsHeader {
+    let h = headers.get(segment);
+    if (h === undefined) {
+      h = parseHeader(segment);
+      if (headers.size >= HEADER_CACHE_MAX) headers.clear();
+      headers.set(segment, h);
+    }
+    return h;
+  }
+
+  function checkRevoked(claims: Readonly<AccessTokenClaims>): void {
+    if (isRevoked?.(claims)) throw new TokenRevokedError();
+  }
+
+  function verifyUncached(token: string): CachedToken {
+    if (!COMPACT_JWS.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+    const dot1 = token.indexOf('.');
+    const dot2 = token.indexOf('.', dot1 + 1);
+    if (!canonicalSegment(token, 0, dot1) || !canonicalSegment(token, dot1 + 1, dot2) || !canonicalSegment(token, dot2 + 1, token.length)) {
+      throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token segment is not canonical base64url');
+    }
+    const h = header(token.slice(0, dot1));
+    if (!algorithms.has(h.alg)) throw tokenError(ErrorCodes.TOKEN_ALG, 'token algorithm is not accepted');
+    const key = keys.get(h.kid);
+    if (key === undefined) throw tokenError(ErrorCodes.TOKEN_KEY, 'no key matches the token "kid"');
+    if (key.alg !== h.alg) throw tokenError(ErrorCodes.TOKEN_ALG, "token algorithm differs from the key's pinned algorithm");
+    const bytes = Buffer.from(token, 'latin1');
+    if (!verifyBytes(bytes.subarray(0, dot2), decodeBase64url(token.slice(dot2 + 1)), key)) {
+      throw tokenError(ErrorCodes.TOKEN_SIGNATURE, 'token signature is invalid');
+    }
+    const payload = parseJsonObject(decodeBase64url(token.slice(dot1 + 1, dot2)));
+    if (payload === undefined) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token payload is not a JSON object');
+    const claims = Object.freeze(checkClaims(payload, rules, clock() / 1000));
+    checkRevoked(claims);
+    return { claims, key };
+  }
+
+  function fromCache(hash: string): Readonly<AccessTokenClaims> | undefined {
+    const entry = (cache as VerifiedTokenCache).get(hash);
+    if (entry === undefined) return undefined;
+    // A withdrawn or replaced key ends its tokens' cache entries at once.
+    if (keys.get(entry.key.kid) !== entry.key) {
+      cache?.delete(hash);
+      return undefined;
+    }
+    if (entry.claims.exp <= clock() / 1000 - rules.leeway) {
+      cache?.delete(hash);
+      throw new TokenExpiredError(entry.claims.exp);
+    }
+    checkRevoked(entry.claims);
+    return entry.claims;
+  }
+
+  function guard(token: unknown): asserts token is string {
+    if (typeof token !== 'string') throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token must be a string');
+    if (token.length > maxTokenSize) throw tokenError(ErrorCodes.TOKEN_TOO_LARGE, 'token exceeds the size limit');
+  }
+
+  return {
+    verify(token: string) {
+      guard(token);
+      if (cache === undefined) return verifyUncached(token).claims;
+      const hash = tokenCacheKey(token);
+      const hit = fromCache(hash);
+      if (hit !== undefined) return hit;
+      const verified = verifyUncached(token);
+      cache.set(hash, verified);
+      return verified.claims;
+    },
+    async verifyAsync(token: string) {
+      guard(token);
+      if (!COMPACT_JWE.test(token)) return this.verify(token);
+      if (decryption === undefined) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'encrypted tokens are not accepted here');
+      const hash = cache ? tokenCacheKey(token) : '';
+      const hit = cache ? fromCache(hash) : undefined;
+      if (hit !== undefined) return hit;
+      const inner = await decryptToken(token, decryption);
+      guard(inner);
+      const verified = verifyUncached(inner);
+      cache?.set(hash, verified);
+      return verified.claims;
+    },
+    clearCache() {
+      cache?.clear();
+    },
+    get cacheSize() {
+      return cache?.size ?? 0;
+    },
+  };
+}
