@@ -25,6 +25,8 @@ export const ErrorCodes = {
   TOKEN_TYPE: 'ERR_TOKEN_TYPE',
   /** The revocation hook says the token's session, subject or id was revoked. */
   TOKEN_REVOKED: 'ERR_TOKEN_REVOKED',
+  /** A verifier set to fail closed has had no revocation feed for longer than it tolerates. */
+  REVOCATION_UNAVAILABLE: 'ERR_REVOCATION_UNAVAILABLE',
   /** A nested (encrypted) token could not be decrypted. */
   TOKEN_DECRYPT: 'ERR_TOKEN_DECRYPT',
   /** Key material is invalid, of the wrong type, or does not match its algorithm. */

@@ -10,7 +10,7 @@ export const MAX_JSON_DEPTH = 32;
  */
 export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   if (!isUtf8(bytes)) return undefined;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -18,56 +18,79 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | un
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  return hasUniqueMembers(text) ? (value as Record<string, unknown>) : undefined;
+  return uniqueMembers(text, value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /**
- * Walks text that `JSON.parse` already accepted and reports whether every object's member
- * names are unique (after unescaping, so `"a"` and `"\u0061"` collide) and nesting stays
- * within bounds. `JSON.parse` silently keeps the last duplicate, which lets two parsers
- * disagree about a claim; we refuse such input instead.
+ * Reports whether every object in JSON `text` (which `JSON.parse` accepts) has unique member
+ * names, after unescaping, so `"a"` and `"\u0061"` collide, and nesting stays within
+ * {@link MAX_JSON_DEPTH}. `JSON.parse` silently keeps the last duplicate, which lets two
+ * parsers disagree about a claim; we refuse such input instead.
  */
 export function hasUniqueMembers(text: string): boolean {
-  const stack: (Set<string> | null)[] = [];
+  return uniqueMembers(text, JSON.parse(text) as unknown);
+}
+
+/**
+ * `JSON.parse` keeps one member per distinct name, so the text has a repeated name somewhere
+ * exactly when it spells more member names than the parsed value holds members. Counting both
+ * sides needs no set of names and no unescaping, and is the same check as comparing names.
+ */
+function uniqueMembers(text: string, value: unknown): boolean {
+  const names = countMemberNames(text);
+  return names >= 0 && names === countMembers(value);
+}
+
+// Kind of each open container while walking: 1 for an object, 0 for an array.
+const OPEN = new Uint8Array(MAX_JSON_DEPTH);
+
+/** Member names spelled in `text` (valid JSON), or -1 when nesting exceeds {@link MAX_JSON_DEPTH}. */
+function countMemberNames(text: string): number {
+  let depth = 0;
+  let names = 0;
   let expectKey = false;
   const n = text.length;
-  let i = 0;
-  while (i < n) {
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let j = i + 1;
-      let escaped = false;
-      for (;;) {
-        j = text.indexOf('"', j);
-        // Count the backslashes before this quote: an odd number escapes it.
-        let k = j - 1;
-        while (text.charCodeAt(k) === 0x5c) k--;
-        if ((j - 1 - k) % 2 === 0) break;
-        escaped = true;
-        j++;
-      }
       if (expectKey) {
-        const members = stack[stack.length - 1] as Set<string>;
-        const raw = text.slice(i + 1, j);
-        const name = escaped || raw.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : raw;
-        if (members.has(name)) return false;
-        members.add(name);
+        names++;
         expectKey = false;
       }
-      i = j + 1;
-      continue;
-    }
-    if (c === 0x7b /* { */) {
-      if (stack.push(new Set()) > MAX_JSON_DEPTH) return false;
+      // Skip to the closing quote: one preceded by an even number of backslashes.
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf('"', j);
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c /* \ */) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j++;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      if (depth === MAX_JSON_DEPTH) return -1;
+      OPEN[depth++] = 1;
       expectKey = true;
     } else if (c === 0x5b /* [ */) {
-      if (stack.push(null) > MAX_JSON_DEPTH) return false;
+      if (depth === MAX_JSON_DEPTH) return -1;
+      OPEN[depth++] = 0;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      stack.pop();
+      depth--;
     } else if (c === 0x2c /* , */) {
-      expectKey = stack[stack.length - 1] != null;
+      expectKey = OPEN[depth - 1] === 1;
     }
-    i++;
   }
-  return true;
+  return names;
+}
+
+/** Members of every object inside a parsed JSON value (own keys only, as `JSON.parse` creates them). */
+function countMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  let n = Array.isArray(value) ? 0 : items.length;
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (typeof v === 'object' && v !== null) n += countMembers(v);
+  }
+  return n;
 }

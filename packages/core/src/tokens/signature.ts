@@ -34,6 +34,11 @@ function hasZeroHalf(sig: Buffer): boolean {
   return r === 0 || s === 0;
 }
 
+/** Length of an RSA signature under `key`: the modulus rounded up to whole bytes, so 2052-bit keys sign 257 bytes (RFC 8017 §8.2.2). */
+function rsaSignatureBytes(key: VerificationKey): number {
+  return Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+}
+
 /**
  * Verifies `sig` over `input` with `key` under its pinned algorithm. The caller has
  * already checked that the token's `alg` equals `key.alg`. Signature lengths are exact:
@@ -49,10 +54,10 @@ export function verifyBytes(input: Buffer, sig: Buffer, key: VerificationKey): b
     case 'EdDSA':
       return verify(null, input, key.key, sig);
     case 'RS256':
-      if (sig.length * 8 !== key.key.asymmetricKeyDetails?.modulusLength) return false;
+      if (sig.length !== rsaSignatureBytes(key)) return false;
       return verify('sha256', input, key.key, sig);
     case 'PS256':
-      if (sig.length * 8 !== key.key.asymmetricKeyDetails?.modulusLength) return false;
+      if (sig.length !== rsaSignatureBytes(key)) return false;
       return verify('sha256', input, { key: key.key, ...PSS }, sig);
     case 'HS256':
       return timingSafeEqual(createHmac('sha256', key.key).update(input).digest(), sig);

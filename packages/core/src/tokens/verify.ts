@@ -1,11 +1,12 @@
 import { Buffer } from 'node:buffer';
+import { KeyObject } from 'node:crypto';
 import { type CachedToken, tokenCacheKey, VerifiedTokenCache } from '../cache/verified-cache.js';
 import { ErrorCodes, OptionError, TokenExpiredError, TokenRevokedError, tokenError } from '../errors.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { parseJsonObject } from '../lib/json.js';
 import { type AccessTokenClaims, ALGORITHMS, type Algorithm, type KeyResolver } from '../types.js';
 import { type ClaimRules, checkClaims } from './claims.js';
-import { type DecryptionKey, decryptToken } from './encrypt.js';
+import { assertEncryptionKey, type DecryptionKey, decryptToken } from './encrypt.js';
 import { type JwsHeader, parseHeader } from './header.js';
 import { verifyBytes } from './signature.js';
 
@@ -62,17 +63,23 @@ export interface Verifier {
 
 // One native pass: three non-empty base64url segments and nothing else (no padding, whitespace, '+' or '/').
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The same from `lastIndex` (just after the first '.') on: for tokens whose header segment is one
+// already checked, only the payload and signature are left to check.
+const AFTER_HEADER = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/y;
 const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const HEADER_CACHE_MAX = 64;
 const TAIL_MASK = [0, 0, 0x0f, 0x03];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+// Value of each base64url character, by char code (only read after the alphabet check passed).
+const B64_VALUE = new Uint8Array(128);
+for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
 
 /** Canonical-length check of one segment: no length ≡ 1 (mod 4), and no stray bits in the last character. */
 function canonicalSegment(token: string, start: number, end: number): boolean {
   const rem = (end - start) % 4;
   if (rem === 1) return false;
   const mask = TAIL_MASK[rem] as number;
-  return mask === 0 || (B64.indexOf(token[end - 1] as string) & mask) === 0;
+  return mask === 0 || ((B64_VALUE[token.charCodeAt(end - 1)] as number) & mask) === 0;
 }
 
 function validateOptions(options: VerifierOptions) {
@@ -95,6 +102,14 @@ function validateOptions(options: VerifierOptions) {
   const cacheMax = options.cache === false ? 0 : (options.cache?.max ?? DEFAULT_CACHE_SIZE);
   if (!Number.isInteger(cacheMax) || cacheMax < 0) throw new OptionError('"cache.max" must be a non-negative integer');
   if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw new OptionError('"isRevoked" must be a function');
+  const { decryption } = options;
+  if (decryption !== undefined) {
+    // A key that cannot decrypt must fail here, not as ERR_TOKEN_DECRYPT on every request.
+    if (typeof decryption !== 'object' || decryption === null || !(decryption.key instanceof KeyObject)) {
+      throw new OptionError('"decryption" must be { alg, key } with a KeyObject key');
+    }
+    assertEncryptionKey(decryption, 'decrypt');
+  }
   const rules: ClaimRules = { issuer, audience: audiences, leeway };
   return { rules, keys, maxTokenSize, algorithms: new Set<string>(algorithms), cacheMax };
 }
@@ -115,15 +130,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const isRevoked = options.isRevoked;
   const decryption = options.decryption;
   const cache = cacheMax > 0 ? new VerifiedTokenCache(cacheMax) : undefined;
+  // Headers that passed every check, by their exact segment. A key's tokens all share one
+  // header segment, so the last one seen is compared first: equal strings, no hashing.
   const headers = new Map<string, JwsHeader>();
+  let lastSegment: string | undefined;
+  let lastHeader: JwsHeader | undefined;
 
-  function header(segment: string): JwsHeader {
-    let h = headers.get(segment);
-    if (h === undefined) {
-      h = parseHeader(segment);
-      if (headers.size >= HEADER_CACHE_MAX) headers.clear();
-      headers.set(segment, h);
+  /** The checked header of a segment seen before, or undefined. */
+  function knownHeader(segment: string): JwsHeader | undefined {
+    if (segment === lastSegment) return lastHeader;
+    const h = headers.get(segment);
+    if (h !== undefined) {
+      lastSegment = segment;
+      lastHeader = h;
     }
+    return h;
+  }
+
+  /** Parses and checks a new (canonical) header segment, and remembers it. */
+  function newHeader(segment: string): JwsHeader {
+    const h = parseHeader(segment);
+    if (headers.size >= HEADER_CACHE_MAX) headers.clear();
+    headers.set(segment, h);
+    lastSegment = segment;
+    lastHeader = h;
     return h;
   }
 
@@ -132,19 +162,32 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   function verifyUncached(token: string): CachedToken {
-    if (!COMPACT_JWS.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
     const dot1 = token.indexOf('.');
+    const segment = token.slice(0, Math.max(dot1, 0));
+    // A known header segment passed the syntax checks when first seen (an empty one never does);
+    // then only the rest of the token is left to check.
+    const known = knownHeader(segment);
+    if (known === undefined) {
+      if (!COMPACT_JWS.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+    } else {
+      AFTER_HEADER.lastIndex = dot1 + 1;
+      if (!AFTER_HEADER.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+    }
     const dot2 = token.indexOf('.', dot1 + 1);
-    if (!canonicalSegment(token, 0, dot1) || !canonicalSegment(token, dot1 + 1, dot2) || !canonicalSegment(token, dot2 + 1, token.length)) {
+    if (
+      (known === undefined && !canonicalSegment(token, 0, dot1)) ||
+      !canonicalSegment(token, dot1 + 1, dot2) ||
+      !canonicalSegment(token, dot2 + 1, token.length)
+    ) {
       throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token segment is not canonical base64url');
     }
-    const h = header(token.slice(0, dot1));
+    const h = known ?? newHeader(segment);
     if (!algorithms.has(h.alg)) throw tokenError(ErrorCodes.TOKEN_ALG, 'token algorithm is not accepted');
     const key = keys.get(h.kid);
     if (key === undefined) throw tokenError(ErrorCodes.TOKEN_KEY, 'no key matches the token "kid"');
     if (key.alg !== h.alg) throw tokenError(ErrorCodes.TOKEN_ALG, "token algorithm differs from the key's pinned algorithm");
-    const bytes = Buffer.from(token, 'latin1');
-    if (!verifyBytes(bytes.subarray(0, dot2), decodeBase64url(token.slice(dot2 + 1)), key)) {
+    // The signing input is ASCII (checked above), so latin1 gives its exact bytes.
+    if (!verifyBytes(Buffer.from(token.slice(0, dot2), 'latin1'), decodeBase64url(token.slice(dot2 + 1)), key)) {
       throw tokenError(ErrorCodes.TOKEN_SIGNATURE, 'token signature is invalid');
     }
     const payload = parseJsonObject(decodeBase64url(token.slice(dot1 + 1, dot2)));
@@ -175,7 +218,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (token.length > maxTokenSize) throw tokenError(ErrorCodes.TOKEN_TOO_LARGE, 'token exceeds the size limit');
   }
 
-  return {
+  const verifier: Verifier = {
     verify(token: string) {
       guard(token);
       if (cache === undefined) return verifyUncached(token).claims;
@@ -188,7 +231,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     async verifyAsync(token: string) {
       guard(token);
-      if (!COMPACT_JWE.test(token)) return this.verify(token);
+      if (!COMPACT_JWE.test(token)) return verifier.verify(token);
       if (decryption === undefined) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'encrypted tokens are not accepted here');
       const hash = cache ? tokenCacheKey(token) : '';
       const hit = cache ? fromCache(hash) : undefined;
@@ -206,4 +249,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return cache?.size ?? 0;
     },
   };
+  // Named rather than `this`, so a detached `const { verifyAsync } = verifier` still works.
+  return verifier;
 }

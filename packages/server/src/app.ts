@@ -1,0 +1,226 @@
+import type { Buffer } from 'node:buffer';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import { createIssuer, createVerifier, DEFAULT_LEEWAY, RevocationList } from '@tessera/core';
+import type { Stores } from '@tessera/stores';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Tessera } from './lib/context.js';
+import { errorHandler } from './lib/http-errors.js';
+import { KeyManager } from './lib/key-manager.js';
+import { createMetrics } from './lib/metrics.js';
+import { createDummyHash } from './lib/passwords.js';
+import { RevocationBus } from './lib/revocation-bus.js';
+import { syncRevocations } from './lib/revoke.js';
+import { ServerSecrets } from './lib/secrets.js';
+import { LoginThrottle } from './lib/throttle.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { pageRoutes } from './routes/page.js';
+import { revocationRoutes } from './routes/revocations.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { tokenRoutes } from './routes/token.js';
+import { userRoutes } from './routes/users.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+
+/** Options for {@link buildApp}. */
+export interface AppOptions {
+  config: Config;
+  stores: Stores;
+  /** The key-encryption key (32 bytes). */
+  kek: Buffer;
+  /** Milliseconds since the epoch. Default `Date.now`; tests freeze it. */
+  clock?: () => number;
+  /** Fastify logger option. Default: JSON logs at `config.logLevel` with secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+  /** Run the background jobs (key rotation, revocation sync, clean-up). Default true. */
+  background?: boolean;
+}
+
+/** Paths pino must never print: credentials in headers and bodies, cookies both ways. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.current_password',
+  '*.new_password',
+  '*.refresh_token',
+  '*.access_token',
+  '*.token',
+  // The double-submit token is a credential too (the login response carries it).
+  '*.csrf_token',
+];
+
+const BODY_LIMIT = 16 * 1024;
+const KEY_TICK_MS = 5_000;
+
+/**
+ * Builds the auth server: one Fastify app with a plugin per concern. Nothing listens until
+ * the caller calls `listen`; tests drive it with `inject()`.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, stores } = options;
+  const clock = options.clock ?? Date.now;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    bodyLimit: BODY_LIMIT,
+    // A hop count trusts that many proxies in front of us.
+    trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
+    // Parameter and header abuse stays a 4xx: no coercion, no silent stripping.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+    // Routing-level failures (malformed percent-encoding, over-long parameters) bypass the error
+    // handler unless handed over here; without this they answer Fastify's own body shape.
+    frameworkErrors: errorHandler,
+    return503OnClosing: true,
+  });
+
+  const secrets = new ServerSecrets(options.kek);
+  const metrics = createMetrics();
+  const keys = await KeyManager.start({
+    store: stores.keys,
+    secrets,
+    alg: config.signingAlg,
+    policy: { rotateAfter: config.keyRotationInterval, maxTokenTtl: config.accessTokenTtl, leeway: DEFAULT_LEEWAY },
+    clock,
+    log: app.log,
+  });
+  const revocations = new RevocationList();
+  const bus = new RevocationBus({
+    redis: config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true }) : null,
+    channel: config.redisChannel,
+    onError: (err) => app.log.warn({ err }, 'revocation publish to Redis failed'),
+  });
+  const t: Tessera = {
+    config,
+    stores,
+    clock,
+    secrets,
+    keys,
+    issuer: createIssuer({
+      issuer: config.issuer,
+      audience: config.audience.length === 1 ? (config.audience[0] as string) : config.audience,
+      signingKey: () => keys.signingKey(),
+      ttl: config.accessTokenTtl,
+      clock,
+    }),
+    verifier: createVerifier({
+      issuer: config.issuer,
+      audience: config.audience,
+      keys: keys.resolver,
+      algorithms: [config.signingAlg],
+      leeway: DEFAULT_LEEWAY,
+      clock,
+      isRevoked: (claims) => revocations.isRevoked(claims),
+    }),
+    revocations,
+    throttle: new LoginThrottle(stores.rateLimits, clock),
+    metrics,
+    dummyHash: await createDummyHash(),
+    bus,
+    leeway: DEFAULT_LEEWAY,
+  };
+  app.decorate('tessera', t);
+  app.decorateRequest('auth', null);
+  let cursor = await syncRevocations(t, null, false);
+  app.addHook('onClose', async () => {
+    await bus.close();
+  });
+
+  // Only JSON and form bodies are spoken here; Fastify's built-in text/plain parser would turn
+  // a wrong content type into a confusing schema error instead of 415.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}` });
+  });
+  // Graceful shutdown: a response sent after close() began carries `Connection: close`, so the
+  // client's keep-alive socket ends with it. Otherwise server.close() waits out the keep-alive
+  // timeout (72 s) of every connection that had a request in flight when SIGTERM came.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token'],
+    maxAge: 600,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tessera auth server', version: '1' },
+      servers: [{ url: config.issuer }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes);
+  await app.register(wellKnownRoutes);
+  await app.register(userRoutes);
+  await app.register(tokenRoutes);
+  await app.register(sessionRoutes);
+  await app.register(meRoutes);
+  await app.register(revocationRoutes);
+  await app.register(oauthRoutes);
+  await app.register(pageRoutes);
+
+  if (options.background !== false) {
+    const jobs = [
+      // Other nodes' revocations reach this node within a second.
+      setInterval(() => {
+        syncRevocations(t, cursor).then(
+          (c) => {
+            cursor = c;
+          },
+          (err) => app.log.warn({ err }, 'revocation sync failed'),
+        );
+      }, 1000),
+      // Keys are re-read every few seconds (one small query), so a rotation made by another node or by
+      // `tessera-server keys rotate` is signing everywhere within that time.
+      setInterval(() => keys.tick().catch((err) => app.log.error({ err }, 'key rotation failed')), KEY_TICK_MS),
+      setInterval(() => cleanUp(t).catch((err) => app.log.warn({ err }, 'clean-up failed')), 60_000),
+    ];
+    for (const job of jobs) job.unref();
+    app.addHook('onClose', async () => {
+      for (const job of jobs) clearInterval(job);
+    });
+  }
+  return app;
+}
+
+function hops(n: number) {
+  return (_address: string, hop: number) => hop < n;
+}
+
+/** Deletes what can no longer matter: expired sessions and refresh tokens, events past their `until`. */
+export async function cleanUp(t: Tessera): Promise<void> {
+  const now = t.clock();
+  await t.stores.sessions.deleteExpired(now);
+  await t.stores.refreshTokens.deleteExpired(now);
+  await t.stores.revocations.deleteExpired(Math.floor(now / 1000));
+  t.revocations.prune(Math.floor(now / 1000));
+}

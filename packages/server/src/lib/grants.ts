@@ -1,0 +1,139 @@
+import type { RefreshToken, Session, User } from '@tessera/stores';
+import type { Tessera } from './context.js';
+import { HttpError } from './http-errors.js';
+import { recordSessionRevocation } from './revoke.js';
+import { formatRefreshToken, parseRefreshToken, randomId, randomSecret, safeEqual, sha256Hex } from './secrets.js';
+import { type ClientInfo, isLive } from './sessions.js';
+
+/** The body of a successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope?: string;
+}
+
+/** What a token request asked for, beyond credentials. */
+export interface GrantOptions {
+  clientId: string;
+  scope: string | undefined;
+}
+
+const invalidGrant = (description: string) => new HttpError(400, 'invalid_grant', description);
+
+function accessToken(
+  t: Tessera,
+  user: Pick<User, 'id' | 'email' | 'name' | 'roles'> | null,
+  session: Session,
+  options: GrantOptions,
+  grant: string,
+) {
+  const { token } = t.issuer.issue({
+    sub: session.userId,
+    sid: session.id,
+    client_id: options.clientId,
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(user ? { email: user.email } : {}),
+    ...(user?.name ? { name: user.name } : {}),
+    ...(user && user.roles.length > 0 ? { roles: user.roles } : {}),
+  });
+  t.metrics.tokensIssued.inc({ grant });
+  return token;
+}
+
+/** Token login: a new token session (refresh family), its first refresh token, and an access token. */
+export async function issueTokenSession(t: Tessera, user: User, client: ClientInfo, options: GrantOptions): Promise<TokenResponse> {
+  const now = t.clock();
+  const expiresAt = now + t.config.refreshTokenTtl * 1000;
+  const session: Session = {
+    id: randomId(),
+    userId: user.id,
+    kind: 'token',
+    secretHash: null,
+    csrfToken: null,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: expiresAt,
+    absoluteExpiresAt: expiresAt,
+    userAgent: client.userAgent,
+    ip: client.ip,
+    revokedAt: null,
+  };
+  await t.stores.sessions.create(session);
+  const id = randomId();
+  const secret = randomSecret();
+  await t.stores.refreshTokens.create({
+    id,
+    sessionId: session.id,
+    userId: user.id,
+    secretHash: sha256Hex(secret),
+    createdAt: now,
+    expiresAt,
+    rotatedAt: null,
+    successorId: null,
+  });
+  return response(t, accessToken(t, user, session, options, 'password'), formatRefreshToken(id, secret), options.scope);
+}
+
+function response(t: Tessera, access: string, refresh: string, scope: string | undefined): TokenResponse {
+  return {
+    access_token: access,
+    token_type: 'Bearer',
+    expires_in: t.config.accessTokenTtl,
+    refresh_token: refresh,
+    ...(scope ? { scope } : {}),
+  };
+}
+
+/** Looks a presented refresh token up and checks its secret; null when it is not a live token of ours. */
+export async function findRefreshToken(t: Tessera, presented: unknown): Promise<{ row: RefreshToken; secret: string } | null> {
+  const parsed = parseRefreshToken(presented);
+  if (!parsed) return null;
+  const row = await t.stores.refreshTokens.get(parsed.id);
+  if (!row || !safeEqual(row.secretHash, sha256Hex(parsed.secret))) return null;
+  return { row, secret: parsed.secret };
+}
+
+/**
+ * The refresh grant. Rotation is atomic in the store; the successor is derived from the
+ * presented token, so concurrent refreshes within the grace window all receive the same
+ * successor. A token used again after the window is reuse (RFC 9700 §4.14.2): the whole
+ * family is revoked, and so are its access tokens.
+ */
+export async function refreshGrant(t: Tessera, presented: unknown, options: GrantOptions): Promise<TokenResponse> {
+  const found = await findRefreshToken(t, presented);
+  if (!found) {
+    t.metrics.refreshes.inc({ result: 'invalid' });
+    throw invalidGrant('the refresh token is invalid');
+  }
+  const { row, secret } = found;
+  const now = t.clock();
+  const session = await t.stores.sessions.get(row.sessionId);
+  if (!session || !isLive(session, now) || now >= row.expiresAt) {
+    t.metrics.refreshes.inc({ result: 'expired' });
+    throw invalidGrant('the refresh token has expired or its session ended');
+  }
+  const next = t.secrets.successor(row.id, secret);
+  const result = await t.stores.refreshTokens.rotate(
+    row.id,
+    { ...row, id: next.id, secretHash: sha256Hex(next.secret), createdAt: now, rotatedAt: null, successorId: null },
+    now,
+  );
+  if (result.status === 'not-found') throw invalidGrant('the refresh token is invalid');
+  if (result.status === 'already-rotated') {
+    const withinGrace = now - result.rotatedAt <= t.config.refreshGrace * 1000;
+    if (!withinGrace || result.successorId !== next.id) {
+      await t.stores.sessions.revoke(session.id, now);
+      await t.stores.refreshTokens.deleteFamily(session.id);
+      await recordSessionRevocation(t, session.id, 'refresh_reuse');
+      t.metrics.reuseDetections.inc();
+      t.metrics.refreshes.inc({ result: 'reuse' });
+      throw invalidGrant('the refresh token was already used; the session has been revoked');
+    }
+  }
+  const user = await t.stores.users.findById(row.userId);
+  if (!user) throw invalidGrant('the account no longer exists');
+  t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
+  return response(t, accessToken(t, user, session, options, 'refresh_token'), formatRefreshToken(next.id, next.secret), options.scope);
+}

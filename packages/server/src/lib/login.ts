@@ -1,0 +1,42 @@
+import type { User } from '@tessera/stores';
+import type { FastifyRequest } from 'fastify';
+import type { Tessera } from './context.js';
+import { type HttpError, tooManyRequests } from './http-errors.js';
+import { MAX_PASSWORD_LENGTH, normalizeEmail, verifyPassword } from './passwords.js';
+import { loginTargets } from './throttle.js';
+
+/**
+ * Checks a login's credentials under throttling. Unknown users are verified against a dummy
+ * hash, so they cost the same time and get the same answer as a wrong password; both count as
+ * failures on the same identifiers. During a back-off every attempt gets 429, right password or not.
+ */
+export async function checkCredentials(
+  t: Tessera,
+  request: FastifyRequest,
+  emailInput: unknown,
+  password: unknown,
+  mode: 'jwt' | 'session',
+  refused: () => HttpError,
+): Promise<User> {
+  const email = normalizeEmail(emailInput);
+  // An unparseable identifier is still throttled, under its own (bounded) spelling.
+  const accountKey = email ?? (typeof emailInput === 'string' ? emailInput.trim().toLowerCase().slice(0, 256) : '');
+  const [account, ip] = loginTargets(accountKey, request.ip);
+  // The account is charged before the password check (see LoginThrottle.claim); the IP only on failure.
+  const wait = (await t.throttle.retryAfter([account, ip])) || (await t.throttle.claim(...account));
+  if (wait > 0) {
+    t.metrics.logins.inc({ mode, result: 'throttled' });
+    throw tooManyRequests(wait);
+  }
+  const user = email ? await t.stores.users.findByEmail(email) : null;
+  const candidate = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH * 4 ? password : '';
+  const matches = await verifyPassword(user?.passwordHash ?? t.dummyHash, candidate);
+  if (!user || !matches || candidate === '') {
+    await t.throttle.fail([ip]);
+    t.metrics.logins.inc({ mode, result: 'failure' });
+    throw refused();
+  }
+  await t.throttle.succeed(account[0]);
+  t.metrics.logins.inc({ mode, result: 'success' });
+  return user;
+}

@@ -1,0 +1,88 @@
+import type { FailureCount, RateLimitStore } from '@tessera/stores';
+
+/** How failures on one identifier are throttled. */
+export interface ThrottleRule {
+  /** Failures allowed before any back-off. */
+  free: number;
+  /** Longest single back-off, ms. */
+  maxDelayMs: number;
+  /** Failures counted per window; at most `hardCap` per window, then blocked until it ends. */
+  windowMs: number;
+  hardCap: number;
+}
+
+/** Per account: 5 free failures, then 1 s, 2 s, 4 s … up to 15 min; never more than 100 in an hour (in practice under 20). */
+export const ACCOUNT_RULE: ThrottleRule = { free: 5, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 100 };
+/** Per client IP: more room (NAT, shared offices), same shape. */
+export const IP_RULE: ThrottleRule = { free: 20, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 1000 };
+
+/** Milliseconds until `count` failures (latest at `lastAt`) allow another attempt, or 0. */
+export function blockedFor(rule: ThrottleRule, failures: FailureCount, now: number, windowStart?: number): number {
+  const { count, lastAt } = failures;
+  if (count >= rule.hardCap) return Math.max(0, (windowStart ?? lastAt) + rule.windowMs - now);
+  if (count < rule.free) return 0;
+  const delay = Math.min(rule.maxDelayMs, 1000 * 2 ** Math.min(30, count - rule.free));
+  return Math.max(0, lastAt + delay - now);
+}
+
+/**
+ * Login throttling on shared counters (the store), by account and by client IP. Only
+ * failures count. During a back-off every attempt for the identifier is refused, even
+ * with the right password, and unknown identifiers are throttled exactly like known ones.
+ * There is no permanent lockout: back-offs are capped and counters expire with their window.
+ */
+export class LoginThrottle {
+  #store: RateLimitStore;
+  #clock: () => number;
+
+  constructor(store: RateLimitStore, clock: () => number) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Seconds to wait before the next attempt on any of these identifiers, or 0. */
+  async retryAfter(targets: readonly [key: string, rule: ThrottleRule][]): Promise<number> {
+    const now = this.#clock();
+    let wait = 0;
+    for (const [key, rule] of targets) {
+      const failures = await this.#store.get(key, now);
+      if (failures) wait = Math.max(wait, blockedFor(rule, failures, now));
+    }
+    return Math.ceil(wait / 1000);
+  }
+
+  /**
+   * Checks the back-off of one identifier and, when it is clear, charges this attempt as a
+   * failure before the (slow) password check runs; a success then {@link succeed}s it away.
+   * Without the charge, a burst of concurrent guesses would all pass the check before any
+   * failure was recorded. Of attempts racing past one back-off, only the one whose charge
+   * directly follows what it saw goes ahead (the counter is atomic in every store, so this
+   * holds across nodes). Returns the seconds to wait, or 0 to go ahead.
+   */
+  async claim(key: string, rule: ThrottleRule): Promise<number> {
+    const now = this.#clock();
+    const seen = await this.#store.get(key, now);
+    const wait = seen ? blockedFor(rule, seen, now) : 0;
+    if (wait > 0) return Math.ceil(wait / 1000);
+    const charged = await this.#store.recordFailure(key, now, rule.windowMs);
+    if (charged.count <= rule.free || charged.count === (seen?.count ?? 0) + 1) return 0;
+    return Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000));
+  }
+
+  async fail(targets: readonly [key: string, rule: ThrottleRule][]): Promise<void> {
+    const now = this.#clock();
+    for (const [key, rule] of targets) await this.#store.recordFailure(key, now, rule.windowMs);
+  }
+
+  async succeed(key: string): Promise<void> {
+    await this.#store.reset(key);
+  }
+}
+
+/** Throttle identifiers of a login: the account (normalised email, known or not) and the client IP. */
+export function loginTargets(email: string, ip: string): [account: [string, ThrottleRule], ip: [string, ThrottleRule]] {
+  return [
+    [`login:acct:${email}`, ACCOUNT_RULE],
+    [`login:ip:${ip}`, IP_RULE],
+  ];
+}

@@ -1,0 +1,112 @@
+import type { AccessTokenClaims } from '@tessera/core';
+import type { Session } from '@tessera/stores';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Tessera } from '../lib/context.js';
+import { forbidden, tokenFailure, unauthorized } from '../lib/http-errors.js';
+import { safeEqual } from '../lib/secrets.js';
+import { authenticateCookie } from '../lib/sessions.js';
+
+/** Who a request speaks for, and how it proved it. */
+export type Auth =
+  | { kind: 'jwt'; userId: string; sid: string | null; claims: Readonly<AccessTokenClaims> }
+  | { kind: 'session'; userId: string; sid: string; session: Session };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Auth | null;
+  }
+}
+
+/** The session cookie's name: `__Host-` prefixed (and Secure) when the issuer is https. */
+export function cookieName(t: Tessera): string {
+  return t.config.issuer.startsWith('https:') ? '__Host-tessera_session' : 'tessera_session';
+}
+
+/**
+ * Attributes the session cookie is set and cleared with. Clearing must repeat them: a browser
+ * ignores a `__Host-` cookie (even an expired one) that lacks `Secure` and `Path=/`.
+ */
+export function cookieOptions(t: Tessera) {
+  return { path: '/', httpOnly: true, sameSite: 'lax', secure: t.config.issuer.startsWith('https:') } as const;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Origins whose requests may carry our cookie's authority: the issuer's own, and TESSERA_CORS_ORIGINS. */
+export function isAllowedOrigin(t: Tessera, origin: string): boolean {
+  return origin === new URL(t.config.issuer).origin || t.config.corsOrigins.includes(origin);
+}
+
+/**
+ * Refuses requests a browser made on behalf of another site: a foreign `Origin`, or
+ * `Sec-Fetch-Site: cross-site` (or `same-site` from an unlisted origin). Used for logins
+ * (login CSRF) and, with the token fallback, for cookie-authenticated state changes.
+ * Returns whether the browser headers vouched for the request.
+ */
+export function checkSiteHeaders(t: Tessera, request: FastifyRequest): 'trusted' | 'absent' {
+  const origin = header(request, 'origin');
+  const site = header(request, 'sec-fetch-site');
+  if (origin !== undefined && origin !== 'null' && isAllowedOrigin(t, origin)) return 'trusted';
+  if (origin !== undefined) throw forbidden('invalid_origin', 'cross-site request refused');
+  if (site === 'cross-site' || site === 'same-site') throw forbidden('invalid_origin', 'cross-site request refused');
+  if (site === 'same-origin' || site === 'none') return 'trusted';
+  return 'absent';
+}
+
+/** CSRF check for a cookie-authenticated state change: browser headers, else the session's `X-CSRF-Token`. */
+function checkCsrf(t: Tessera, request: FastifyRequest, session: Session): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  if (checkSiteHeaders(t, request) === 'trusted') return;
+  const token = header(request, 'x-csrf-token');
+  if (typeof token !== 'string' || session.csrfToken === null || !safeEqual(token, session.csrfToken)) {
+    throw forbidden('csrf_token_invalid', 'send X-CSRF-Token with the csrf_token from login');
+  }
+}
+
+/** Reads `Authorization: Bearer <token>`; undefined when absent, throws 401 for any other shape. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const value = header(request, 'authorization');
+  if (value === undefined) return undefined;
+  const space = value.indexOf(' ');
+  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') throw unauthorized('use the Bearer scheme', false, 'invalid_request');
+  const token = value.slice(space + 1).trim();
+  if (token === '') throw unauthorized('the Bearer token is empty', false, 'invalid_request');
+  return token;
+}
+
+/**
+ * Authenticates by Bearer access token (verified locally: no store read) or else by session
+ * cookie (a store read, plus the CSRF check on state changes). Sets `request.auth`; throws a
+ * 401 with an RFC 6750 challenge otherwise.
+ */
+export async function authenticate(t: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<Auth> {
+  const token = bearerToken(request);
+  if (token !== undefined) {
+    let claims: Readonly<AccessTokenClaims>;
+    try {
+      claims = t.verifier.verify(token);
+    } catch (err) {
+      throw tokenFailure(err);
+    }
+    request.auth = { kind: 'jwt', userId: claims.sub, sid: claims.sid ?? null, claims };
+    return request.auth;
+  }
+  const name = cookieName(t);
+  const cookie = request.cookies[name];
+  if (cookie !== undefined) {
+    const session = await authenticateCookie(t, cookie);
+    if (!session) {
+      reply.clearCookie(name, cookieOptions(t));
+      throw unauthorized('the session has ended; sign in again', false, 'invalid_session');
+    }
+    checkCsrf(t, request, session);
+    request.auth = { kind: 'session', userId: session.userId, sid: session.id, session };
+    return request.auth;
+  }
+  throw unauthorized('authentication required', false);
+}

@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './test-app.js';
+import {
+  bearer,
+  decodePayload,
+  expectError,
+  expectInvalidToken,
+  json,
+  me,
+  type Registered,
+  refreshGrant,
+  register,
+  type Tokens,
+  tokenLogin,
+} from './test-helpers.js';
+
+describe('POST /v1/token, refresh_token grant', () => {
+  let t: TestApp;
+  let user: Registered;
+  beforeAll(async () => {
+    t = await createTestApp({ TESSERA_REFRESH_TOKEN_TTL: '86400' });
+    user = await register(t.app);
+  });
+
+  async function refreshOk(token: string): Promise<Tokens> {
+    const res = await refreshGrant(t.app, token);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    return json<Tokens>(res);
+  }
+
+  it('rotates: a new refresh token and a new access token of the same session', async () => {
+    const first = await tokenLogin(t.app, user);
+    t.clock.advance(5_000);
+    const second = await refreshOk(first.refresh_token);
+    expect(second.token_type).toBe('Bearer');
+    expect(second.refresh_token).toMatch(/^rt_/);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(second.access_token).not.toBe(first.access_token);
+    expect(decodePayload(second.access_token).sid).toBe(decodePayload(first.access_token).sid);
+    expect(json(await me(t.app, bearer(second.access_token)))).toMatchObject({ id: user.id, auth: 'jwt' });
+    // The successor rotates in turn.
+    const third = await refreshOk(second.refresh_token);
+    expect(third.refresh_token).not.toBe(second.refresh_token);
+  });
+
+  it('gives 50 concurrent refreshes with one token the same successor (two tabs racing)', async () => {
+    const first = await tokenLogin(t.app, user);
+    const results = await Promise.all(Array.from({ length: 50 }, () => refreshGrant(t.app, first.refresh_token)));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(50).fill(200));
+    const successors = new Set(results.map((r) => json<Tokens>(r).refresh_token));
+    expect(successors.size).toBe(1);
+    const [successor] = successors;
+    expect(successor).not.toBe(first.refresh_token);
+    // The family is intact: the one successor works.
+    await refreshOk(successor as string);
+  });
+
+  it('within the grace window a repeat gets the same successor; after it, reuse revokes the whole family', async () => {
+    const first = await tokenLogin(t.app, user);
+    const second = await refreshOk(first.refresh_token);
+    t.clock.advance(9_000);
+    const again = await refreshOk(first.refresh_token);
+    expect(again.refresh_token).toBe(second.refresh_token);
+    // An access token of the family, issued before the reuse.
+    expect((await me(t.app, bearer(again.access_token))).statusCode).toBe(200);
+
+    t.clock.advance(2_000); // 11 s after the rotation: past the 10 s grace.
+    const before = await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' });
+    const reuse = await refreshGrant(t.app, first.refresh_token);
+    const body = expectError(reuse, 400, 'invalid_grant');
+    expect(body.error_description).toMatch(/already used/);
+
+    // The successor no longer works: the family is revoked.
+    expectError(await refreshGrant(t.app, second.refresh_token), 400, 'invalid_grant');
+    // Access tokens carrying that sid are refused at once.
+    const refused = await me(t.app, bearer(again.access_token));
+    expectInvalidToken(refused);
+    expectInvalidToken(await me(t.app, bearer(first.access_token)));
+    // The session is gone from the store and a revocation event was written.
+    const sid = decodePayload(first.access_token).sid as string;
+    expect((await t.stores.sessions.get(sid))?.revokedAt).not.toBeNull();
+    const after = json<{ events: { sid: string }[] }>(await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' }));
+    expect(after.events.length).toBe(json<{ events: unknown[] }>(before).events.length + 1);
+    expect(after.events.at(-1)?.sid).toBe(sid);
+  });
+
+  it('treats reuse of a token two generations back as reuse too', async () => {
+    const first = await tokenLogin(t.app, user);
+    const second = await refreshOk(first.refresh_token);
+    t.clock.advance(11_000);
+    const third = await refreshOk(second.refresh_token);
+    t.clock.advance(11_000);
+    expectError(await refreshGrant(t.app, first.refresh_token), 400, 'invalid_grant');
+    expectError(await refreshGrant(t.app, third.refresh_token), 400, 'invalid_grant');
+    expectInvalidToken(await me(t.app, bearer(third.access_token)));
+  });
+
+  it('ends at the absolute lifetime (TESSERA_REFRESH_TOKEN_TTL) however often it is rotated', async () => {
+    let tokens = await tokenLogin(t.app, user);
+    // Rotate every 6 hours for 23 hours: each works.
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(6 * 3_600_000);
+      tokens = await refreshOk(tokens.refresh_token);
+    }
+    t.clock.advance(6 * 3_600_000 + 1); // 24 h + 1 ms after login
+    const res = await refreshGrant(t.app, tokens.refresh_token);
+    expectError(res, 400, 'invalid_grant');
+  });
+
+  it('an unused refresh token also dies at the absolute lifetime', async () => {
+    const tokens = await tokenLogin(t.app, user);
+    t.clock.advance(86_400_000 - 1);
+    const ok = await refreshOk(tokens.refresh_token);
+    t.clock.advance(1);
+    expectError(await refreshGrant(t.app, ok.refresh_token), 400, 'invalid_grant');
+  });
+
+  it('refuses garbage refresh tokens with invalid_grant', async () => {
+    const real = (await tokenLogin(t.app, user)).refresh_token;
+    const flipped = real.slice(0, -1) + (real.endsWith('A') ? 'B' : 'A');
+    const otherId = `rt_${'A'.repeat(22)}${real.slice(25)}`;
+    for (const token of [
+      '',
+      'rt_',
+      'garbage',
+      `${real}x`,
+      real.slice(0, -1),
+      flipped,
+      otherId,
+      real.replace('rt_', 'RT_'),
+      `rt_${'x'.repeat(4000)}`,
+    ]) {
+      const res = await refreshGrant(t.app, token);
+      expectError(res, 400, 'invalid_grant');
+      if (token.length > 3) expect(res.body).not.toContain(token);
+    }
+    // The real one was not disturbed by the near misses.
+    await refreshOk(real);
+  });
+
+  it('refuses an access token presented as a refresh token', async () => {
+    const tokens = await tokenLogin(t.app, user);
+    expectError(await refreshGrant(t.app, tokens.access_token), 400, 'invalid_grant');
+  });
+});

@@ -1,0 +1,129 @@
+import type { ServerResponse } from 'node:http';
+import { InvalidCursorError, type RevocationEvent } from '@tessera/stores';
+import type { FastifyInstance } from 'fastify';
+import type { Tessera } from '../lib/context.js';
+import { badRequest } from '../lib/http-errors.js';
+import { toWire, type WireEvent } from '../lib/revocation-bus.js';
+
+const CURSOR = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Comment lines keep idle streams open through proxies and let both ends notice a dead peer. */
+const HEARTBEAT_MS = 15_000;
+
+/** Reads a client-supplied cursor: absent, empty or "0" mean "from the oldest retained event". */
+function cursorParam(value: unknown): string | null {
+  if (value === undefined || value === '' || value === '0') return null;
+  if (typeof value !== 'string' || !CURSOR.test(value)) throw badRequest('since is not a cursor');
+  return value;
+}
+
+async function eventsSince(t: Tessera, cursor: string | null, limit: number): Promise<RevocationEvent[]> {
+  try {
+    return await t.stores.revocations.since(cursor, limit);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw badRequest('since is not a cursor of this feed');
+    throw err;
+  }
+}
+
+function writeEvent(res: ServerResponse, e: WireEvent): void {
+  res.write(`id: ${e.cursor}\nevent: revocation\ndata: ${JSON.stringify(e)}\n\n`);
+}
+
+/** The revocation feed: `GET /v1/revocations?since=` for catching up, `GET /v1/revocations/stream` (SSE) live. */
+export async function revocationRoutes(app: FastifyInstance): Promise<void> {
+  const t = app.tessera;
+  const streams = new Set<ServerResponse>();
+  // Open streams would hold a graceful shutdown forever: end them first; clients reconnect elsewhere and catch up.
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+    streams.clear();
+  });
+
+  app.get<{ Querystring: { since?: string; limit?: string } }>(
+    '/v1/revocations',
+    {
+      schema: {
+        summary: 'Revocation events after a cursor, oldest first',
+        tags: ['revocation'],
+        querystring: {
+          type: 'object',
+          properties: { since: { type: 'string', maxLength: 64 }, limit: { type: 'string', pattern: '^[0-9]{1,4}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const cursor = cursorParam(request.query.since);
+      const limit = request.query.limit;
+      const max = limit === undefined ? 500 : Math.min(1000, Math.max(1, Number(limit)));
+      const events = await eventsSince(t, cursor, max);
+      const last = events[events.length - 1];
+      reply.header('cache-control', 'no-store');
+      return { events: events.map((e) => toWire(e)), cursor: last ? last.cursor : (cursor ?? '0') };
+    },
+  );
+
+  app.get<{ Querystring: { since?: string } }>(
+    '/v1/revocations/stream',
+    {
+      schema: {
+        summary: 'Live revocation events (Server-Sent Events); resumes after Last-Event-ID',
+        tags: ['revocation'],
+        querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 64 } } },
+      },
+    },
+    async (request, reply) => {
+      const header = request.headers['last-event-id'];
+      const resumeFrom = cursorParam(typeof header === 'string' ? header : request.query.since);
+      const res = reply.raw;
+      // Live events that arrive while the backlog is replayed wait, then go out in order, once.
+      const sent = new Set<string>();
+      let backlog: WireEvent[] | null = [];
+      const unsubscribe = t.bus.subscribe((e) => {
+        if (backlog) backlog.push(e);
+        else if (!sent.has(e.cursor)) writeEvent(res, e);
+      });
+      let first: RevocationEvent[];
+      try {
+        // Validate the cursor (reading the first page) before committing to a stream, so a bad one is a 400.
+        first = resumeFrom === null ? [] : await eventsSince(t, resumeFrom, 1000);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+      reply.hijack();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write(': connected\n\n');
+      streams.add(res);
+      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      const cleanUp = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(res);
+      };
+      request.raw.on('close', cleanUp);
+      res.on('close', cleanUp);
+      try {
+        let page = first;
+        while (page.length > 0) {
+          for (const e of page) {
+            writeEvent(res, toWire(e));
+            sent.add(e.cursor);
+          }
+          if (page.length < 1000) break;
+          page = await eventsSince(t, (page[page.length - 1] as RevocationEvent).cursor, 1000);
+        }
+      } finally {
+        const pending = backlog;
+        backlog = null;
+        for (const e of pending) if (!sent.has(e.cursor)) writeEvent(res, e);
+        sent.clear();
+      }
+    },
+  );
+}

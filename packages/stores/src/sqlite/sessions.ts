@@ -1,0 +1,110 @@
+import type { Database } from 'better-sqlite3';
+import type { Session, SessionKind, SessionStore } from '../types.js';
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  kind: SessionKind;
+  secret_hash: string | null;
+  csrf_token: string | null;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: number | null;
+}
+
+const toSession = (r: SessionRow): Session => ({
+  id: r.id,
+  userId: r.user_id,
+  kind: r.kind,
+  secretHash: r.secret_hash,
+  csrfToken: r.csrf_token,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  idleExpiresAt: r.idle_expires_at,
+  absoluteExpiresAt: r.absolute_expires_at,
+  userAgent: r.user_agent,
+  ip: r.ip,
+  revokedAt: r.revoked_at,
+});
+
+const toRow = (s: Session): SessionRow => ({
+  id: s.id,
+  user_id: s.userId,
+  kind: s.kind,
+  secret_hash: s.secretHash,
+  csrf_token: s.csrfToken,
+  created_at: s.createdAt,
+  last_seen_at: s.lastSeenAt,
+  idle_expires_at: s.idleExpiresAt,
+  absolute_expires_at: s.absoluteExpiresAt,
+  user_agent: s.userAgent,
+  ip: s.ip,
+  revoked_at: s.revokedAt,
+});
+
+/**
+ * SQLite {@link SessionStore}. Every write is a single conditional statement, so revoke and
+ * revokeUser are atomic without an explicit transaction.
+ */
+export function createSqliteSessionStore(db: Database): SessionStore {
+  const insert = db.prepare<[SessionRow]>(
+    `INSERT INTO sessions (id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at,
+       idle_expires_at, absolute_expires_at, user_agent, ip, revoked_at)
+     VALUES (@id, @user_id, @kind, @secret_hash, @csrf_token, @created_at, @last_seen_at,
+       @idle_expires_at, @absolute_expires_at, @user_agent, @ip, @revoked_at)`,
+  );
+  const byId = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?');
+  const touch = db.prepare<[number, number, string]>(
+    'UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL',
+  );
+  // Same expiry rule as the memory store: an expiry instant is already expired.
+  const active = db.prepare<[string, number, number], SessionRow>(
+    `SELECT * FROM sessions
+     WHERE user_id = ? AND revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+     ORDER BY created_at DESC, id DESC`,
+  );
+  const revoke = db.prepare<[number, string]>('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  // `IS NOT` (not `<>`) so a NULL exceptId excludes nothing.
+  const revokeUser = db.prepare<[number, string, string | null], { id: string }>(
+    'UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ? RETURNING id',
+  );
+  // The min() expression matches the sessions_expires_at index exactly, so the planner uses it.
+  const deleteExpired = db.prepare<[number, number]>(
+    'DELETE FROM sessions WHERE min(idle_expires_at, absolute_expires_at) < ? OR revoked_at < ?',
+  );
+
+  return {
+    async create(session) {
+      insert.run(toRow(session));
+    },
+
+    async get(id) {
+      const row = byId.get(id);
+      return row ? toSession(row) : null;
+    },
+
+    async touch(id, lastSeenAt, idleExpiresAt) {
+      touch.run(lastSeenAt, idleExpiresAt, id);
+    },
+
+    async listActive(userId, now) {
+      return active.all(userId, now, now).map(toSession);
+    },
+
+    async revoke(id, now) {
+      return revoke.run(now, id).changes === 1;
+    },
+
+    async revokeUser(userId, now, exceptId) {
+      return revokeUser.all(now, userId, exceptId ?? null).map((r) => r.id);
+    },
+
+    async deleteExpired(before) {
+      return deleteExpired.run(before, before).changes;
+    },
+  };
+}

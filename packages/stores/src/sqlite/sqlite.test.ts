@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeKey, makeRefresh, makeUser, seedSession, T0 } from '../contract/fixtures.js';
+import { describeStoreContract } from '../contract/store-contract.js';
+import { createSqliteStores } from './index.js';
+import { migrate } from './migrate.js';
+import { migrations } from './migrations.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+const freshFile = (): string => join(dir, `t${++files}.db`);
+
+describeStoreContract('sqlite', async () => createSqliteStores({ path: freshFile() }));
+
+describe('sqlite', () => {
+  it('keeps everything across close and reopen', async () => {
+    const path = freshFile();
+    const first = createSqliteStores({ path });
+    const user = makeUser({ name: 'Ada', roles: ['admin'] });
+    await first.users.create(user);
+    const session = await seedSession(first, { userId: user.id, kind: 'cookie', secretHash: 'ab'.repeat(32), csrfToken: 'c' });
+    const old = makeRefresh(session);
+    const next = makeRefresh(session);
+    await first.refreshTokens.create(old);
+    await first.refreshTokens.rotate(old.id, next, T0 + 1);
+    const key = makeKey('current');
+    await first.keys.insert(key);
+    const event = await first.revocations.append({ sid: session.id, sub: null, notBefore: 1, until: 2, reason: 'logout' });
+    await first.rateLimits.recordFailure('k', T0, 60_000);
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = createSqliteStores({ path });
+    try {
+      expect(await second.users.findByEmail(user.email)).toEqual(user);
+      expect(await second.sessions.get(session.id)).toEqual(session);
+      expect(await second.refreshTokens.get(old.id)).toEqual({ ...old, rotatedAt: T0 + 1, successorId: next.id });
+      expect(await second.refreshTokens.get(next.id)).toEqual(next);
+      expect(await second.keys.list()).toEqual([key]);
+      expect(await second.revocations.since(null, 10)).toEqual([event]);
+      expect(await second.rateLimits.get('k', T0 + 1)).toEqual({ count: 1, lastAt: T0 });
+      // The cursor sequence carries on rather than restarting.
+      const later = await second.revocations.append({ sid: null, sub: user.id, notBefore: 3, until: 4, reason: 'admin' });
+      expect(await second.revocations.since(event.cursor, 10)).toEqual([later]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('applies each migration once and records every version', async () => {
+    const path = freshFile();
+    await createSqliteStores({ path }).close();
+    const db = new Database(path);
+    try {
+      const rows = () => db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+      const before = rows();
+      expect(before.map((r) => (r as { version: number }).version)).toEqual(migrations.map((m) => m.version));
+      expect(migrate(db)).toEqual([]);
+      await createSqliteStores({ path }).close();
+      expect(rows()).toEqual(before);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database migrated by a newer version, naming both versions', async () => {
+    const path = freshFile();
+    await createSqliteStores({ path }).close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'from the future', T0);
+    db.close();
+    expect(() => createSqliteStores({ path })).toThrow(
+      `database schema version 999 is newer than this version of Tessera supports (${migrations.length})`,
+    );
+  });
+
+  it('sets WAL, busy_timeout, foreign keys and synchronous=NORMAL on a database it is handed', async () => {
+    const db = new Database(freshFile());
+    const stores = createSqliteStores({ database: db, busyTimeoutMs: 1234 });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    await stores.close();
+    expect(db.open).toBe(false);
+  });
+
+  it('ping rejects once closed', async () => {
+    const stores = createSqliteStores({ path: ':memory:' });
+    await stores.ping();
+    await stores.close();
+    await expect(stores.ping()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * Store interfaces. Each is narrow and named for what the auth server needs, and each
+ * method states its atomic guarantee. Times are milliseconds since the epoch unless a
+ * name says otherwise. `null` means "not found"; exceptions are for misuse and outages.
+ */
+
+/** A user account. `email` is already normalised (trimmed, NFKC, case-folded). */
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  /** PHC-format argon2id hash. */
+  passwordHash: string;
+  roles: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Thrown by {@link UserStore.create} when the email is already registered. */
+export class EmailTakenError extends Error {
+  readonly code = 'email_taken';
+  constructor() {
+    super('email is already registered');
+    this.name = 'EmailTakenError';
+  }
+}
+
+export interface UserStore {
+  /** Inserts a user. Email uniqueness is enforced atomically: of two concurrent creates with one email, exactly one succeeds and the other throws {@link EmailTakenError}. */
+  create(user: User): Promise<void>;
+  findById(id: string): Promise<User | null>;
+  /** `email` must be normalised by the caller. */
+  findByEmail(email: string): Promise<User | null>;
+  /** Replaces the password hash. Returns false when the user does not exist. */
+  updatePassword(id: string, passwordHash: string, now: number): Promise<boolean>;
+}
+
+/** How a session is held by its client. */
+export type SessionKind = 'cookie' | 'token';
+
+/** One login. A cookie session is looked up per request; a token session is a refresh family. Both share `id` (the `sid`). */
+export interface Session {
+  id: string;
+  userId: string;
+  kind: SessionKind;
+  /** Hex SHA-256 of the cookie secret (cookie sessions); `null` for token sessions. */
+  secretHash: string | null;
+  /** CSRF token for clients that send neither Origin nor Sec-Fetch-Site (cookie sessions). */
+  csrfToken: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  revokedAt: number | null;
+}
+
+export interface SessionStore {
+  create(session: Session): Promise<void>;
+  /** The session by id, whatever its state; callers check expiry and revocation. */
+  get(id: string): Promise<Session | null>;
+  /** Slides the idle expiry. No effect on a revoked session. */
+  touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
+  /** The user's sessions that are neither revoked nor expired at `now`, newest first. */
+  listActive(userId: string, now: number): Promise<Session[]>;
+  /** Revokes one session. Returns true only for the call that revoked it (atomic: a second call returns false). */
+  revoke(id: string, now: number): Promise<boolean>;
+  /** Revokes every unrevoked session of the user except `exceptId`. Returns the ids this call revoked. */
+  revokeUser(userId: string, now: number, exceptId?: string): Promise<string[]>;
+  /** Deletes sessions expired or revoked before `before`. Returns how many. */
+  deleteExpired(before: number): Promise<number>;
+}
+
+/** One refresh token of a family (the family is the token session, `sessionId`). */
+export interface RefreshToken {
+  id: string;
+  sessionId: string;
+  userId: string;
+  /** Hex SHA-256 of the token's secret. */
+  secretHash: string;
+  createdAt: number;
+  /** Absolute expiry (the family's). */
+  expiresAt: number;
+  /** When it was rotated (used), or null while live. */
+  rotatedAt: number | null;
+  /** The token that replaced it. */
+  successorId: string | null;
+}
+
+/** Outcome of {@link RefreshStore.rotate}. */
+export type RotateResult =
+  /** This call rotated the token and inserted the successor. */
+  | { status: 'rotated' }
+  /** Another call rotated it first, at `rotatedAt`, to `successorId`. */
+  | { status: 'already-rotated'; rotatedAt: number; successorId: string }
+  /** No such token. */
+  | { status: 'not-found' };
+
+export interface RefreshStore {
+  create(token: RefreshToken): Promise<void>;
+  get(id: string): Promise<RefreshToken | null>;
+  /**
+   * Marks `id` rotated at `now` with successor `next.id` and inserts `next`, atomically:
+   * of any number of concurrent calls for one `id`, exactly one gets `rotated`; the others
+   * get `already-rotated` with the winner's successor. Never two live successors.
+   */
+  rotate(id: string, next: RefreshToken, now: number): Promise<RotateResult>;
+  /** Deletes every token of the family. Returns how many. */
+  deleteFamily(sessionId: string): Promise<number>;
+  /** Deletes tokens whose `expiresAt` is before `before`. */
+  deleteExpired(before: number): Promise<number>;
+}
+
+/** A signing key as stored. The private JWK is encrypted by the caller (KEK) before it gets here. */
+export interface StoredKey {
+  kid: string;
+  alg: string;
+  state: 'next' | 'current' | 'retired';
+  /** Encrypted private JWK (opaque to the store). */
+  privateJwk: string;
+  createdAt: number;
+  activatedAt: number | null;
+  retiredAt: number | null;
+}
+
+export interface KeyStore {
+  list(): Promise<StoredKey[]>;
+  /**
+   * Inserts a key. Atomic: at most one `next` and one `current` key exist; an insert that
+   * would make a second returns false and changes nothing (another node got there first).
+   */
+  insert(key: StoredKey): Promise<boolean>;
+  /**
+   * Promotes `nextKid` to `current` and retires the current key, atomically, only if
+   * `nextKid` is still `next`. Returns false (and changes nothing) when another node already did.
+   */
+  promote(nextKid: string, now: number): Promise<boolean>;
+  /** Deletes a retired key. Returns false if it is not retired or does not exist. */
+  deleteRetired(kid: string): Promise<boolean>;
+}
+
+/** A revocation: tokens of session `sid`, or of user `sub`, issued before `notBefore` are void. */
+export interface RevocationEvent {
+  /** Opaque, increasing in append order. */
+  cursor: string;
+  sid: string | null;
+  sub: string | null;
+  /** Seconds since the epoch: tokens with `iat` before this are revoked. */
+  notBefore: number;
+  /** Seconds since the epoch: after this no token the event covers can still be valid, and the event may be forgotten. */
+  until: number;
+  reason: string;
+}
+
+export interface RevocationStore {
+  /** Appends an event and returns it with its cursor. Cursors increase strictly in append order. */
+  append(event: Omit<RevocationEvent, 'cursor'>): Promise<RevocationEvent>;
+  /** Events after `cursor` (`null`: from the oldest retained), oldest first, at most `limit`. */
+  since(cursor: string | null, limit: number): Promise<RevocationEvent[]>;
+  /** Deletes events whose `until` (seconds) is before `nowSeconds`. */
+  deleteExpired(nowSeconds: number): Promise<number>;
+}
+
+/** Failure counters for login throttling. */
+export interface FailureCount {
+  /** Failures in the current window. */
+  count: number;
+  /** Time of the latest failure. */
+  lastAt: number;
+}
+
+export interface RateLimitStore {
+  /**
+   * Records one failure for `key` atomically and returns the count in the window. A
+   * window starts at the first failure and lasts `windowMs`; a failure after it starts a new one.
+   */
+  recordFailure(key: string, now: number, windowMs: number): Promise<FailureCount>;
+  /** The current count, or null if none or its window has passed. */
+  get(key: string, now: number): Promise<FailureCount | null>;
+  /** Clears the counter (after a successful login). */
+  reset(key: string): Promise<void>;
+}
+
+/** Every store the auth server needs, from one backend. */
+export interface Stores {
+  users: UserStore;
+  sessions: SessionStore;
+  refreshTokens: RefreshStore;
+  keys: KeyStore;
+  revocations: RevocationStore;
+  rateLimits: RateLimitStore;
+  /** Resolves when the backend answers (readiness). */
+  ping(): Promise<void>;
+  /** Closes connections; pending writes finish first. */
+  close(): Promise<void>;
+}

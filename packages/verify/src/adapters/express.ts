@@ -1,0 +1,75 @@
+import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import type { ResourceVerifier } from '../verifier.js';
+
+/** The parts of Express's request/response the middleware uses (structural: Express stays optional). */
+export interface ExpressLikeRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** Set by the middleware. */
+  claims?: VerifiedClaims;
+}
+export interface ExpressLikeResponse {
+  status(code: number): this;
+  set(headers: Record<string, string>): this;
+  json(body: unknown): unknown;
+}
+export type NextFunction = (err?: unknown) => void;
+
+export type Middleware = (req: ExpressLikeRequest, res: ExpressLikeResponse, next: NextFunction) => void;
+
+// The typed slot on Express's own Request (as passport does), so handlers read `req.claims` without a cast.
+// A global-namespace augmentation needs no import of express: it stays an optional dependency.
+declare global {
+  namespace Express {
+    interface Request {
+      /** Verified access-token claims, set by `tesseraAuth`. */
+      claims?: VerifiedClaims;
+    }
+  }
+}
+
+function send(res: ExpressLikeResponse, r: Refusal): void {
+  res.status(r.status).set(r.headers).json(r.body);
+}
+
+/**
+ * Express middleware: verifies the Bearer token and sets `req.claims`, or answers 401.
+ *
+ * @example
+ * app.use('/api', tesseraAuth({ verifier }));
+ * app.get('/api/orders', requireScope('orders:read'), (req, res) => res.json(req.claims));
+ */
+export function tesseraAuth(options: { verifier: ResourceVerifier; cookieName?: string }): Middleware {
+  const { verifier, cookieName } = options;
+  if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
+  return (req, res, next) => {
+    verifyRequest(verifier, req.headers, cookieName ? { cookieName } : {}).then((result) => {
+      if (!result.ok) return send(res, result.refusal);
+      req.claims = result.claims;
+      next();
+    }, next);
+  };
+}
+
+const unauthenticated: Refusal = {
+  status: 401,
+  headers: { 'www-authenticate': 'Bearer' },
+  body: { error: 'unauthorized', error_description: 'authentication required' },
+};
+
+/** Answers 403 `insufficient_scope` unless the token has every scope. */
+export function requireScope(...scopes: string[]): Middleware {
+  return (req, res, next) => {
+    const refusal = req.claims ? checkScopes(req.claims, scopes) : unauthenticated;
+    if (refusal) return send(res, refusal);
+    next();
+  };
+}
+
+/** Answers 403 unless the token carries one of the roles. */
+export function requireRole(...roles: string[]): Middleware {
+  return (req, res, next) => {
+    const refusal = req.claims ? checkRoles(req.claims, roles) : unauthenticated;
+    if (refusal) return send(res, refusal);
+    next();
+  };
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import type { ResourceVerifier } from '../verifier.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Verified access-token claims, set by `app.authenticate`. */
+    claims: VerifiedClaims | null;
+  }
+  interface FastifyInstance {
+    /** preHandler: verifies the Bearer token and sets `request.claims`, or answers 401. */
+    authenticate: preHandlerAsyncHookHandler;
+  }
+}
+
+export interface TesseraFastifyOptions {
+  verifier: ResourceVerifier;
+  /** Also read the token from this cookie (same-site apps). */
+  cookieName?: string;
+}
+
+function send(reply: FastifyReply, r: Refusal): FastifyReply {
+  return reply.code(r.status).headers(r.headers).send(r.body);
+}
+
+/**
+ * Fastify plugin: decorates `app.authenticate` (a preHandler) and `request.claims`.
+ *
+ * @example
+ * await app.register(tesseraAuth, { verifier });
+ * app.get('/orders', { preHandler: [app.authenticate, requireScope('orders:read')] }, (req) => req.claims);
+ */
+export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyOptions): Promise<void> {
+  const { verifier, cookieName } = options;
+  if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
+  app.decorateRequest('claims', null);
+  app.decorate('authenticate', async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    const result = await verifyRequest(verifier, request.headers, cookieName ? { cookieName } : {});
+    if (!result.ok) return send(reply, result.refusal);
+    request.claims = result.claims;
+  });
+}
+// Registered at the caller's scope, like fastify-plugin does, so the decorators are visible to its routes.
+Object.assign(tesseraAuth, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'tessera-auth' });
+
+/** preHandler that answers 403 `insufficient_scope` unless the token has every scope. Use after `app.authenticate`. */
+export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    const refusal = request.claims ? checkScopes(request.claims, scopes) : null;
+    if (!request.claims)
+      return send(reply, {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer' },
+        body: { error: 'unauthorized', error_description: 'authentication required' },
+      });
+    if (refusal) return send(reply, refusal);
+  };
+}
+
+/** preHandler that answers 403 unless the token carries one of the roles. */
+export function requireRole(...roles: string[]): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    if (!request.claims)
+      return send(reply, {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer' },
+        body: { error: 'unauthorized', error_description: 'authentication required' },
+      });
+    const refusal = checkRoles(request.claims, roles);
+    if (refusal) return send(reply, refusal);
+  };
+}

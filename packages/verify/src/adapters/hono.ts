@@ -1,0 +1,62 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import type { ResourceVerifier } from '../verifier.js';
+
+/** Hono context variables set by the middleware: `c.get('claims')`. */
+export type TesseraVariables = { claims: VerifiedClaims };
+
+function send(c: Context, r: Refusal): Response {
+  return c.json(r.body, r.status, r.headers);
+}
+
+// A guard mounted without `tesseraAuth` in front of it answers 401, not a 500 from reading undefined claims.
+const unauthenticated: Refusal = {
+  status: 401,
+  headers: { 'www-authenticate': 'Bearer' },
+  body: { error: 'unauthorized', error_description: 'authentication required' },
+};
+
+/**
+ * Hono middleware: verifies the Bearer token and sets `c.get('claims')`, or answers 401.
+ *
+ * @example
+ * const app = new Hono<{ Variables: TesseraVariables }>();
+ * app.use('/api/*', tesseraAuth({ verifier }));
+ */
+export function tesseraAuth(options: {
+  verifier: ResourceVerifier;
+  cookieName?: string;
+}): MiddlewareHandler<{ Variables: TesseraVariables }> {
+  const { verifier, cookieName } = options;
+  if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
+  return async (c, next) => {
+    const result = await verifyRequest(
+      verifier,
+      { authorization: c.req.header('authorization'), cookie: c.req.header('cookie') },
+      cookieName ? { cookieName } : {},
+    );
+    if (!result.ok) return send(c, result.refusal);
+    c.set('claims', result.claims);
+    await next();
+  };
+}
+
+/** Answers 403 `insufficient_scope` unless the token has every scope. */
+export function requireScope(...scopes: string[]): MiddlewareHandler<{ Variables: TesseraVariables }> {
+  return async (c, next) => {
+    const claims = c.get('claims');
+    const refusal = claims ? checkScopes(claims, scopes) : unauthenticated;
+    if (refusal) return send(c, refusal);
+    await next();
+  };
+}
+
+/** Answers 403 unless the token carries one of the roles. */
+export function requireRole(...roles: string[]): MiddlewareHandler<{ Variables: TesseraVariables }> {
+  return async (c, next) => {
+    const claims = c.get('claims');
+    const refusal = claims ? checkRoles(claims, roles) : unauthenticated;
+    if (refusal) return send(c, refusal);
+    await next();
+  };
+}

@@ -1,0 +1,325 @@
+import { OptionError, RevocationList, type RevocationRule } from '@tessera/core';
+import { createSseParser } from './sse-parser.js';
+
+/** A revocation event as the auth server publishes it (SSE data, Redis message, `GET /v1/revocations`). */
+export interface WireEvent {
+  cursor: string;
+  sid: string | null;
+  sub: string | null;
+  not_before: number;
+  until: number;
+  /** Server time (ms) when the event was written; used to measure feed lag. */
+  at?: number;
+}
+
+/** A subset of ioredis the feed uses (structural, so ioredis stays an optional peer). */
+export interface RedisSubscriber {
+  subscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready' | 'end' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  disconnect(): void;
+}
+
+/** Options for {@link RevocationFeed}. Durations in ms. */
+export interface RevocationFeedOptions {
+  /** The auth server's base URL (the issuer): SSE at `/v1/revocations/stream`, catch-up at `/v1/revocations`. Required. */
+  issuer: string;
+  /** Source of live events. Default `'sse'`. With `'redis'`, pass `redis`. */
+  source?: 'sse' | 'redis';
+  /** Redis connection for `source: 'redis'`: a subscriber client (e.g. `new Redis(url)` from ioredis), or a URL (needs the `ioredis` package). */
+  redis?: RedisSubscriber | string;
+  /** Redis channel. Default `tessera:revocations`. */
+  channel?: string;
+  /** What to do when the feed has been down longer than `maxOutageMs`: `'open'` keeps verifying with what is known; `'closed'` refuses every token. Default `'open'`. */
+  failMode?: 'open' | 'closed';
+  /** Outage tolerated before `failMode` applies. Default 60 000. */
+  maxOutageMs?: number;
+  /** Reconnect back-off bounds. Default 100 → 5 000. */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+  fetch?: typeof fetch;
+  clock?: () => number;
+}
+
+/** What {@link RevocationFeed.status} reports. */
+export interface FeedStatus {
+  source: 'sse' | 'redis';
+  connected: boolean;
+  /** When the feed went down (ms), or null while connected. */
+  downSince: number | null;
+  /** Lag of the latest event: receive time minus the server's write time (ms). */
+  lagMs: number | null;
+  cursor: string | null;
+  /** Revocation rules held (bounded by revocations per access-token lifetime). */
+  rules: number;
+  events: number;
+  reconnects: number;
+  /** True when fail-closed applies now. */
+  failingClosed: boolean;
+}
+
+/** Longest {@link RevocationFeed.start} waits for the first Redis subscription. */
+const FIRST_SUBSCRIBE_WAIT_MS = 2_000;
+
+/** How often rules past their `until` are forgotten (measured on the feed's clock). */
+const PRUNE_EVERY_MS = 30_000;
+
+function validate(options: RevocationFeedOptions): void {
+  if (options === null || typeof options !== 'object') throw new OptionError('revocation feed options are required');
+  let url: URL;
+  try {
+    url = new URL(options.issuer);
+  } catch {
+    throw new OptionError('"issuer" must be an absolute URL for the revocation feed');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OptionError('"issuer" must be http(s) for the revocation feed');
+  const source = options.source ?? 'sse';
+  if (source !== 'sse' && source !== 'redis') throw new OptionError('"revocations.source" must be "sse" or "redis"');
+  if (source === 'redis') {
+    const r = options.redis;
+    if (typeof r === 'string' ? !/^rediss?:\/\//.test(r) : typeof r?.subscribe !== 'function') {
+      throw new OptionError('"revocations.redis" must be a redis:// URL or a subscriber client when source is "redis"');
+    }
+  }
+  if (options.failMode !== undefined && options.failMode !== 'open' && options.failMode !== 'closed') {
+    throw new OptionError('"revocations.failMode" must be "open" or "closed"');
+  }
+  for (const k of ['maxOutageMs', 'minRetryMs', 'maxRetryMs'] as const) {
+    const v = options[k];
+    if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new OptionError(`"revocations.${k}" must be a non-negative number`);
+  }
+}
+
+function later(a: string | null, b: string): string {
+  if (a === null) return b;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(b) > BigInt(a) ? b : a;
+  return b;
+}
+
+/**
+ * Keeps a verifier's revocation list current: live events over SSE from the auth server (with
+ * `Last-Event-ID` resume) or over Redis pub/sub, plus a catch-up through
+ * `GET /v1/revocations?since=` after every (re)connect, so nothing published while the
+ * connection was down is missed. Rules are forgotten once the tokens they cover have expired.
+ */
+export class RevocationFeed {
+  readonly list = new RevocationList();
+  #o: Required<Omit<RevocationFeedOptions, 'redis'>> & Pick<RevocationFeedOptions, 'redis'>;
+  #cursor: string | null = null;
+  #connected = false;
+  #downSince: number;
+  #lagMs: number | null = null;
+  #events = 0;
+  #reconnects = 0;
+  #closed = false;
+  #abort: AbortController | null = null;
+  #redis: RedisSubscriber | null = null;
+  #retryMs: number;
+  #timers = new Set<NodeJS.Timeout>();
+  #listeners = new Set<(e: WireEvent) => void>();
+  #prunedAt: number;
+
+  /** Validates the options eagerly: a bad one throws `OptionError` here, not when the feed starts. */
+  constructor(options: RevocationFeedOptions) {
+    validate(options);
+    this.#o = {
+      issuer: options.issuer.replace(/\/+$/, ''),
+      source: options.source ?? 'sse',
+      channel: options.channel ?? 'tessera:revocations',
+      failMode: options.failMode ?? 'open',
+      maxOutageMs: options.maxOutageMs ?? 60_000,
+      minRetryMs: options.minRetryMs ?? 100,
+      maxRetryMs: options.maxRetryMs ?? 5_000,
+      fetch: options.fetch ?? globalThis.fetch,
+      clock: options.clock ?? Date.now,
+      ...(options.redis !== undefined ? { redis: options.redis } : {}),
+    };
+    this.#downSince = this.#o.clock();
+    this.#prunedAt = this.#downSince;
+    this.#retryMs = this.#o.minRetryMs;
+  }
+
+  /**
+   * Starts listening. Resolves after the first catch-up attempt (successful or not); with Redis,
+   * also after the subscription is confirmed or 2 s have passed without it.
+   */
+  async start(): Promise<void> {
+    const prune = setInterval(() => this.#prune(), PRUNE_EVERY_MS);
+    prune.unref();
+    this.#timers.add(prune);
+    if (this.#o.source === 'redis') await this.#startRedis();
+    else this.#connectSse();
+    await this.catchUp().catch(() => undefined);
+  }
+
+  /** Calls `listener` for every event applied (tests, metrics). */
+  onEvent(listener: (e: WireEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** True when the token's session or subject was revoked. */
+  isRevoked = (claims: Parameters<RevocationList['isRevoked']>[0]): boolean => this.list.isRevoked(claims);
+
+  /** True when fail-closed is configured and the feed has been down longer than allowed. */
+  failingClosed(): boolean {
+    return this.#o.failMode === 'closed' && !this.#connected && this.#o.clock() - this.#downSince > this.#o.maxOutageMs;
+  }
+
+  /** Forgets rules past their `until`; also run from {@link apply} and {@link status}, so memory stays bounded by the feed's own clock. */
+  #prune(): void {
+    this.#prunedAt = this.#o.clock();
+    this.list.prune(this.#prunedAt / 1000);
+  }
+
+  #maybePrune(): void {
+    if (this.#o.clock() - this.#prunedAt >= PRUNE_EVERY_MS) this.#prune();
+  }
+
+  /** Applies one event (live, replayed or caught up); malformed events are ignored. */
+  apply(e: WireEvent): void {
+    if (typeof e?.cursor !== 'string' || typeof e.not_before !== 'number' || typeof e.until !== 'number') return;
+    this.#maybePrune();
+    const rule: RevocationRule = { sid: e.sid, sub: e.sub, notBefore: e.not_before, until: e.until };
+    this.list.add(rule);
+    this.#cursor = later(this.#cursor, e.cursor);
+    this.#events++;
+    if (typeof e.at === 'number') this.#lagMs = Math.max(0, this.#o.clock() - e.at);
+    for (const l of this.#listeners) l(e);
+  }
+
+  /** Pulls every event after the last cursor through `GET /v1/revocations?since=`. */
+  async catchUp(): Promise<void> {
+    for (let page = 0; page < 100; page++) {
+      const url = `${this.#o.issuer}/v1/revocations?since=${encodeURIComponent(this.#cursor ?? '0')}&limit=1000`;
+      const res = await this.#o.fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`revocation catch-up answered ${res.status}`);
+      const body = (await res.json()) as { events?: WireEvent[] };
+      const events = Array.isArray(body.events) ? body.events : [];
+      for (const e of events) this.apply(e);
+      if (events.length < 1000) return;
+    }
+  }
+
+  #up(): void {
+    if (!this.#connected) {
+      this.#connected = true;
+      this.#retryMs = this.#o.minRetryMs;
+      // Whatever was published while we were away.
+      this.catchUp().catch(() => undefined);
+    }
+  }
+
+  #down(): void {
+    if (this.#connected) {
+      this.#connected = false;
+      this.#downSince = this.#o.clock();
+    }
+  }
+
+  #later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.#timers.add(t);
+  }
+
+  #connectSse(): void {
+    if (this.#closed) return;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.#cursor !== null) headers['last-event-id'] = this.#cursor;
+    const run = async () => {
+      const res = await this.#o.fetch(`${this.#o.issuer}/v1/revocations/stream`, { headers, signal: abort.signal });
+      if (!res.ok || !res.body) throw new Error(`revocation stream answered ${res.status}`);
+      this.#up();
+      const parse = createSseParser((ev) => {
+        if (ev.event !== 'revocation') return;
+        try {
+          this.apply(JSON.parse(ev.data) as WireEvent);
+        } catch {
+          // A malformed event is skipped; the next catch-up repairs any gap.
+        }
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) parse(decoder.decode(chunk, { stream: true }));
+    };
+    run()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#down();
+        if (this.#closed) return;
+        this.#reconnects++;
+        const wait = this.#retryMs;
+        this.#retryMs = Math.min(this.#o.maxRetryMs, this.#retryMs * 2);
+        this.#later(() => this.#connectSse(), wait * (0.5 + Math.random() / 2));
+      });
+  }
+
+  async #startRedis(): Promise<void> {
+    let client = this.#o.redis as RedisSubscriber | string;
+    if (typeof client === 'string') {
+      const { Redis } = (await import('ioredis')) as unknown as { Redis: new (url: string, o: object) => RedisSubscriber };
+      client = new Redis(client, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
+      // Closed while ioredis was loading: the client must not outlive the feed.
+      if (this.#closed) {
+        client.disconnect();
+        return;
+      }
+    }
+    this.#redis = client;
+    client.on('message', (channel, message) => {
+      if (channel !== this.#o.channel) return;
+      try {
+        this.apply(JSON.parse(message) as WireEvent);
+      } catch {
+        // Skipped; the catch-up after the next reconnect repairs any gap.
+      }
+    });
+    client.on('ready', () => this.#up());
+    client.on('close', () => this.#down());
+    client.on('end', () => this.#down());
+    client.on('error', () => undefined);
+    // Redis down at boot must not hold start() (and the service's startup) forever: wait a bounded
+    // time for the first subscription, then go on; ioredis keeps trying and #up() runs when it lands.
+    const subscribed = client.subscribe(this.#o.channel).then(
+      () => this.#up(),
+      () => undefined,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FIRST_SUBSCRIBE_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([subscribed, waited]);
+    clearTimeout(timer);
+  }
+
+  status(): FeedStatus {
+    this.#maybePrune();
+    return {
+      source: this.#o.source,
+      connected: this.#connected,
+      downSince: this.#connected ? null : this.#downSince,
+      lagMs: this.#lagMs,
+      cursor: this.#cursor,
+      rules: this.list.size,
+      events: this.#events,
+      reconnects: this.#reconnects,
+      failingClosed: this.failingClosed(),
+    };
+  }
+
+  /** Stops listening. */
+  close(): void {
+    this.#closed = true;
+    this.#abort?.abort();
+    this.#redis?.disconnect();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#connected = false;
+  }
+}

@@ -1,0 +1,22 @@
+export {
+  type FeedStatus,
+  type RedisSubscriber,
+  RevocationFeed,
+  type RevocationFeedOptions,
+  type WireEvent,
+} from './feed/revocation-feed.js';
+export { createSseParser, type SseEvent } from './feed/sse-parser.js';
+export { type JwksStatus, RemoteJwks, type RemoteJwksOptions } from './jwks/remote.js';
+export {
+  checkRoles,
+  checkScopes,
+  extractToken,
+  type Refusal,
+  scopesOf,
+  type TokenSource,
+  type VerifiedClaims,
+  type VerifyRequestOptions,
+  type VerifyResult,
+  verifyRequest,
+} from './request.js';
+export { createVerifier, type ResourceVerifier, type ResourceVerifierOptions } from './verifier.js';

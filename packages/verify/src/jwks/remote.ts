@@ -1,0 +1,205 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Algorithm, importJwks, type KeyResolver, OptionError, type VerificationKey } from '@tessera/core';
+
+/** Options for {@link RemoteJwks}. Durations in milliseconds. */
+export interface RemoteJwksOptions {
+  /** The JWKS URL, e.g. `https://auth.example/.well-known/jwks.json`. Required. */
+  url: string;
+  /** Algorithms to accept from the set. Default: ES256, EdDSA, RS256, PS256. */
+  algorithms?: readonly Algorithm[];
+  /** Fewest ms to cache a response, whatever its `max-age`. Default 30 000. */
+  minCacheMs?: number;
+  /** Most ms to cache a response, whatever its `max-age`. Default 3 600 000. */
+  maxCacheMs?: number;
+  /** Cache time when the response has no `max-age`. Default 300 000. */
+  defaultCacheMs?: number;
+  /** After a refetch for an unknown `kid`, no other such refetch for this long. Default 10 000. */
+  cooldownMs?: number;
+  /** Fetch timeout. Default 3 000. */
+  timeoutMs?: number;
+  /** Keep the last good JWKS in this file, so a service restarted while the auth server is down still verifies. Default: none. */
+  cacheFile?: string;
+  /** Injectable for tests. Default global `fetch`. */
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** What {@link RemoteJwks.status} reports. */
+export interface JwksStatus {
+  keys: number;
+  fetchedAt: number | null;
+  expiresAt: number;
+  /** True while serving keys past their cache time because refreshing failed. */
+  stale: boolean;
+  lastError: string | null;
+  fetches: number;
+}
+
+interface Persisted {
+  fetchedAt: number;
+  jwks: unknown;
+}
+
+function parseMaxAge(header: string | null): number | undefined {
+  const m = header ? /(?:^|,)\s*max-age=(\d+)/i.exec(header) : null;
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/**
+ * A remote JWKS, resolved synchronously from memory on the hot path. It is cached for the
+ * response's `max-age` (bounded), refetched once on an unknown `kid` (at most once per
+ * cooldown, so a flood of random kids cannot amplify into fetches), refreshed in the
+ * background when it expires, and served stale when the auth server is unreachable: an
+ * outage never makes a valid token fail. Optionally persisted to a file.
+ */
+export class RemoteJwks implements KeyResolver {
+  readonly url: string;
+  #o: Required<Omit<RemoteJwksOptions, 'cacheFile' | 'algorithms'>> & Pick<RemoteJwksOptions, 'cacheFile' | 'algorithms'>;
+  #keys = new Map<string, VerificationKey>();
+  #jwkText = new Map<string, string>();
+  #fetchedAt: number | null = null;
+  #expiresAt = 0;
+  /** When the next background refresh may start: the expiry after a success, a short back-off after a failure. */
+  #refreshAt = 0;
+  #lastError: string | null = null;
+  #lastKidFetch = Number.NEGATIVE_INFINITY;
+  #inflight: Promise<boolean> | null = null;
+  #fetches = 0;
+
+  constructor(options: RemoteJwksOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new OptionError('"jwksUri" must be an absolute URL');
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new OptionError('"jwksUri" must be http(s)');
+    this.url = options.url;
+    this.#o = {
+      url: options.url,
+      minCacheMs: options.minCacheMs ?? 30_000,
+      maxCacheMs: options.maxCacheMs ?? 3_600_000,
+      defaultCacheMs: options.defaultCacheMs ?? 300_000,
+      cooldownMs: options.cooldownMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 3_000,
+      fetch: options.fetch ?? globalThis.fetch,
+      clock: options.clock ?? Date.now,
+      ...(options.cacheFile ? { cacheFile: options.cacheFile } : {}),
+      ...(options.algorithms ? { algorithms: options.algorithms } : {}),
+    };
+    for (const k of ['minCacheMs', 'maxCacheMs', 'defaultCacheMs', 'cooldownMs', 'timeoutMs'] as const) {
+      if (!Number.isFinite(this.#o[k]) || this.#o[k] < 0) throw new OptionError(`"${k}" must be a non-negative number`);
+    }
+  }
+
+  /** The key for `kid`, from memory. Starts a background refresh when the cache time has passed. */
+  get(kid: string): VerificationKey | undefined {
+    if (this.#o.clock() >= this.#refreshAt && this.#inflight === null) void this.refresh();
+    return this.#keys.get(kid);
+  }
+
+  /** Loads the persisted copy (if any) and then fetches. Resolves once some keys are known or every source failed. */
+  async load(): Promise<void> {
+    if (this.#o.cacheFile && this.#fetchedAt === null) await this.#readFile();
+    await this.refresh();
+  }
+
+  /**
+   * For an unknown `kid`: refetches unless another such refetch ran within the cooldown.
+   * Resolves true when the set was refreshed.
+   */
+  async refreshForUnknownKid(): Promise<boolean> {
+    const now = this.#o.clock();
+    if (this.#inflight) return this.#inflight;
+    if (now - this.#lastKidFetch < this.#o.cooldownMs) return false;
+    this.#lastKidFetch = now;
+    return this.refresh();
+  }
+
+  /** Fetches now (single-flight). On failure keeps serving what it has. Resolves whether it succeeded. */
+  refresh(): Promise<boolean> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = null;
+    });
+    return this.#inflight;
+  }
+
+  async #fetch(): Promise<boolean> {
+    this.#fetches++;
+    try {
+      const res = await this.#o.fetch(this.url, {
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+        headers: { accept: 'application/json' },
+      });
+      if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
+      const jwks: unknown = await res.json();
+      // A 200 that is not a key set (a proxy's error page, a misrouted URL) must not wipe the keys we have.
+      if (!Array.isArray((jwks as { keys?: unknown } | null)?.keys)) throw new Error('JWKS response has no "keys" array');
+      const maxAge = parseMaxAge(res.headers.get('cache-control')) ?? this.#o.defaultCacheMs;
+      const now = this.#o.clock();
+      await this.#install(jwks, now, Math.min(this.#o.maxCacheMs, Math.max(this.#o.minCacheMs, maxAge)));
+      this.#lastError = null;
+      if (this.#o.cacheFile) await this.#writeFile({ fetchedAt: now, jwks });
+      return true;
+    } catch (err) {
+      this.#lastError = err instanceof Error ? err.message : String(err);
+      // Stale-if-error: keep the keys (and their expiry, so status() reports them stale); retry no sooner than the cooldown.
+      this.#refreshAt = this.#o.clock() + Math.min(this.#o.cooldownMs, this.#o.minCacheMs);
+      return false;
+    }
+  }
+
+  async #install(jwks: unknown, fetchedAt: number, ttl: number): Promise<void> {
+    const imported = await importJwks(jwks, this.#o.algorithms ? { algorithms: this.#o.algorithms } : {});
+    const next = new Map<string, VerificationKey>();
+    const texts = new Map<string, string>();
+    const list = (jwks as { keys?: { kid?: unknown }[] }).keys ?? [];
+    for (const [kid, key] of imported) {
+      const text = JSON.stringify(list.find((k) => k?.kid === kid));
+      // Keep the same key object for an unchanged JWK, so verified-token cache entries stay valid.
+      const previous = this.#keys.get(kid);
+      next.set(kid, previous && this.#jwkText.get(kid) === text ? previous : key);
+      texts.set(kid, text);
+    }
+    this.#keys = next;
+    this.#jwkText = texts;
+    this.#fetchedAt = fetchedAt;
+    this.#expiresAt = fetchedAt + ttl;
+    this.#refreshAt = this.#expiresAt;
+  }
+
+  async #readFile(): Promise<void> {
+    try {
+      const saved = JSON.parse(await readFile(this.#o.cacheFile as string, 'utf8')) as Persisted;
+      // Loaded as already expired: used only until a fetch succeeds.
+      await this.#install(saved.jwks, saved.fetchedAt, 0);
+    } catch {
+      // No usable file: nothing to serve yet.
+    }
+  }
+
+  async #writeFile(data: Persisted): Promise<void> {
+    const file = this.#o.cacheFile as string;
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(data));
+      await rename(tmp, file);
+    } catch (err) {
+      this.#lastError = `could not persist JWKS: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  status(): JwksStatus {
+    return {
+      keys: this.#keys.size,
+      fetchedAt: this.#fetchedAt,
+      expiresAt: this.#expiresAt,
+      stale: this.#fetchedAt !== null && this.#o.clock() >= this.#expiresAt && this.#lastError !== null,
+      lastError: this.#lastError,
+      fetches: this.#fetches,
+    };
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  type AccessTokenClaims,
+  type Algorithm,
+  AuthError,
+  type Verifier as CoreVerifier,
+  createVerifier as createCoreVerifier,
+  ErrorCodes,
+  type KeyResolver,
+  OptionError,
+  type VerificationKey,
+} from '@tessera/core';
+import { type FeedStatus, RevocationFeed, type RevocationFeedOptions } from './feed/revocation-feed.js';
+import { type JwksStatus, RemoteJwks, type RemoteJwksOptions } from './jwks/remote.js';
+
+/** Options for {@link createVerifier}. Validated at construction: a missing issuer or audience throws then, not at the first request. */
+export interface ResourceVerifierOptions {
+  /** The exact `iss` to accept (the auth server's issuer URL). Required. */
+  issuer: string;
+  /** This service's audience; `aud` must contain it. Required. */
+  audience: string | readonly string[];
+  /** The issuer's JWKS URL. One of `jwksUri` and `keys` is required. */
+  jwksUri?: string;
+  /** Fixed keys instead of a remote JWKS (tests, single-service HS256). */
+  keys?: Iterable<VerificationKey> | KeyResolver;
+  /** Algorithms accepted. Default ES256, EdDSA, RS256, PS256 (HS256 only with fixed keys). */
+  algorithms?: readonly Algorithm[];
+  /** Clock leeway in seconds. Default 30, at most 300. */
+  leeway?: number;
+  /** Verified-token cache: `{ max }` (default 10 000 entries) or `false`. */
+  cache?: { max?: number } | false;
+  /** Remote JWKS tuning (cache bounds, cooldown, timeout, `cacheFile` persistence). */
+  jwks?: Omit<RemoteJwksOptions, 'url' | 'algorithms' | 'clock'>;
+  /**
+   * Revocation feed: `true` for SSE from the issuer, or options (e.g. `{ source: 'redis', redis: url }`,
+   * `failMode`, `maxOutageMs`). Default: none (tokens are valid until they expire).
+   */
+  revocations?: boolean | Omit<RevocationFeedOptions, 'issuer' | 'clock'>;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** A verifier for a resource service. */
+export interface ResourceVerifier {
+  /**
+   * Verifies an access token locally (no call to the auth server on the hot path).
+   * An unknown `kid` triggers one rate-limited JWKS refetch. Throws `AuthError` with a `code`.
+   */
+  verify(token: string): Promise<Readonly<AccessTokenClaims>>;
+  /** Loads the JWKS (from file, then network) and starts the revocation feed. Call before serving; verify also works without it. */
+  ready(): Promise<void>;
+  /** JWKS state, or null with fixed keys. */
+  jwksStatus(): JwksStatus | null;
+  /** Revocation-feed state, or null without a feed. */
+  feedStatus(): FeedStatus | null;
+  /** Prometheus text for the feed lag, connection state and JWKS state. */
+  metrics(): string;
+  /** Stops the feed. */
+  close(): void;
+}
+
+const ASYMMETRIC: readonly Algorithm[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+
+function fixedResolver(keys: Iterable<VerificationKey> | KeyResolver): KeyResolver {
+  if (typeof (keys as KeyResolver).get === 'function' && !(Symbol.iterator in keys)) return keys as KeyResolver;
+  if (keys instanceof Map) return keys as KeyResolver;
+  const map = new Map<string, VerificationKey>();
+  for (const k of keys as Iterable<VerificationKey>) map.set(k.kid, k);
+  return map;
+}
+
+/**
+ * Creates a verifier for a resource service.
+ *
+ * @example
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example', audience: 'orders',
+ *   jwksUri: 'https://auth.example/.well-known/jwks.json', revocations: true,
+ * });
+ * await verifier.ready();
+ * const claims = await verifier.verify(token);
+ */
+export function createVerifier(options: ResourceVerifierOptions): ResourceVerifier {
+  if (options === null || typeof options !== 'object') throw new OptionError('verifier options are required');
+  if (typeof options.issuer !== 'string' || options.issuer === '') throw new OptionError('"issuer" is required');
+  if ((options.jwksUri == null) === (options.keys == null)) throw new OptionError('pass exactly one of "jwksUri" and "keys"');
+  if (options.jwksUri != null && typeof options.jwksUri !== 'string') throw new OptionError('"jwksUri" must be a string');
+  if (options.keys != null && typeof options.keys !== 'object') throw new OptionError('"keys" must be verification keys or a key resolver');
+  const clock = options.clock ?? Date.now;
+  const algorithms = options.algorithms ?? ASYMMETRIC;
+  const jwks = options.jwksUri != null ? new RemoteJwks({ ...options.jwks, url: options.jwksUri, algorithms, clock }) : null;
+  const keys = jwks ?? fixedResolver(options.keys as Iterable<VerificationKey> | KeyResolver);
+  const feedOptions = options.revocations === true ? {} : options.revocations || null;
+  const feed = feedOptions ? new RevocationFeed({ ...feedOptions, issuer: options.issuer, clock }) : null;
+  const core: CoreVerifier = createCoreVerifier({
+    issuer: options.issuer,
+    audience: options.audience,
+    keys,
+    algorithms,
+    ...(options.leeway !== undefined ? { leeway: options.leeway } : {}),
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    ...(feed ? { isRevoked: feed.isRevoked } : {}),
+    clock,
+  });
+  let started: Promise<void> | null = null;
+
+  return {
+    async verify(token) {
+      if (feed?.failingClosed()) throw new AuthError(ErrorCodes.REVOCATION_UNAVAILABLE, 'revocation feed unavailable');
+      try {
+        return core.verify(token);
+      } catch (err) {
+        // A key we have not seen yet (rotation): refetch once, rate-limited, then retry.
+        if (jwks && err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY && (await jwks.refreshForUnknownKid())) {
+          return core.verify(token);
+        }
+        throw err;
+      }
+    },
+    ready() {
+      started ??= (async () => {
+        await Promise.all([jwks?.load(), feed?.start()]);
+      })();
+      return started;
+    },
+    jwksStatus: () => jwks?.status() ?? null,
+    feedStatus: () => feed?.status() ?? null,
+    metrics() {
+      const f = feed?.status();
+      const j = jwks?.status();
+      const lines: string[] = [];
+      if (f) {
+        lines.push(
+          '# HELP tessera_verify_feed_connected Whether the revocation feed is connected (1) or not (0).',
+          '# TYPE tessera_verify_feed_connected gauge',
+          `tessera_verify_feed_connected{source="${f.source}"} ${f.connected ? 1 : 0}`,
+          '# HELP tessera_verify_feed_lag_seconds Delay between the server writing the latest revocation and this service applying it.',
+          '# TYPE tessera_verify_feed_lag_seconds gauge',
+          `tessera_verify_feed_lag_seconds ${f.lagMs === null ? 'NaN' : f.lagMs / 1000}`,
+          '# TYPE tessera_verify_feed_down_seconds gauge',
+          `tessera_verify_feed_down_seconds ${f.downSince === null ? 0 : (clock() - f.downSince) / 1000}`,
+          '# TYPE tessera_verify_revocation_rules gauge',
+          `tessera_verify_revocation_rules ${f.rules}`,
+          '# TYPE tessera_verify_feed_events_total counter',
+          `tessera_verify_feed_events_total ${f.events}`,
+        );
+      }
+      if (j) {
+        lines.push(
+          '# TYPE tessera_verify_jwks_keys gauge',
+          `tessera_verify_jwks_keys ${j.keys}`,
+          '# TYPE tessera_verify_jwks_stale gauge',
+          `tessera_verify_jwks_stale ${j.stale ? 1 : 0}`,
+          '# TYPE tessera_verify_jwks_fetches_total counter',
+          `tessera_verify_jwks_fetches_total ${j.fetches}`,
+        );
+      }
+      return `${lines.join('\n')}\n`;
+    },
+    close() {
+      feed?.close();
+    },
+  };
+}
