@@ -23,5 +23,6 @@ export {
   type StoredKey,
   type Stores,
   type User,
+  type UserProfile,
   type UserStore,
 } from './types.js';

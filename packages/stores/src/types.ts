@@ -25,6 +25,9 @@ export class EmailTakenError extends Error {
   }
 }
 
+/** What a request needs to know of its user: never the password hash. */
+export type UserProfile = Pick<User, 'id' | 'email' | 'name' | 'roles'>;
+
 export interface UserStore {
   /** Inserts a user. Email uniqueness is enforced atomically: of two concurrent creates with one email, exactly one succeeds and the other throws {@link EmailTakenError}. */
   create(user: User): Promise<void>;
@@ -60,6 +63,11 @@ export interface SessionStore {
   create(session: Session): Promise<void>;
   /** The session by id, whatever its state; callers check expiry and revocation. */
   get(id: string): Promise<Session | null>;
+  /**
+   * The session and the profile of its user in one read (the per-request lookup of cookie
+   * sessions), whatever the session's state; null when either is missing. Never returns the password hash.
+   */
+  getWithUser(id: string): Promise<{ session: Session; user: UserProfile } | null>;
   /** Slides the idle expiry. No effect on a revoked session. */
   touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
   /** The user's sessions that are neither revoked nor expired at `now`, newest first. */

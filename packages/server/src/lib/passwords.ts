@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
@@ -50,15 +51,32 @@ export function passwordProblem(password: unknown, email?: string): string | nul
   return null;
 }
 
+// Argon2 runs on libuv's pool (4 threads), but more hashes at once than cores only queue inside
+// the CPU and starve the event loop; callers queue here instead, in order.
+const MAX_CONCURRENT_HASHES = Math.max(1, availableParallelism());
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 /** Hashes with argon2id off the event loop. The password is NFKC-normalised first, and never truncated. */
 export function hashPassword(password: string): Promise<string> {
-  return hash(password.normalize('NFKC'), ARGON2);
+  return limited(() => hash(password.normalize('NFKC'), ARGON2));
 }
 
 /** Verifies in constant time (argon2's own comparison). False for any malformed hash. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password.normalize('NFKC'));
+    return await limited(() => verify(passwordHash, password.normalize('NFKC')));
   } catch {
     return false;
   }

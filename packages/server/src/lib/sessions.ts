@@ -1,4 +1,4 @@
-import type { Session, User } from '@tessera/stores';
+import type { Session, User, UserProfile } from '@tessera/stores';
 import type { Tessera } from './context.js';
 import { parseSessionCookie, randomId, randomSecret, safeEqual, sha256Hex } from './secrets.js';
 
@@ -53,11 +53,14 @@ export function isLive(session: Session, now: number): boolean {
  * check expiry, and slide the idle expiry when the last slide is older than a minute.
  * Returns null for anything but a live cookie session.
  */
-export async function authenticateCookie(t: Tessera, value: unknown): Promise<Session | null> {
+export async function authenticateCookie(t: Tessera, value: unknown): Promise<{ session: Session; user: UserProfile } | null> {
   const parsed = parseSessionCookie(value);
   if (!parsed) return null;
-  const session = await t.stores.sessions.get(parsed.sid);
-  if (!session || session.kind !== 'cookie' || session.secretHash === null) return null;
+  // Session and user in one read: this runs on every cookie-authenticated request.
+  const found = await t.stores.sessions.getWithUser(parsed.sid);
+  if (!found) return null;
+  const { session } = found;
+  if (session.kind !== 'cookie' || session.secretHash === null) return null;
   if (!safeEqual(session.secretHash, sha256Hex(parsed.secret))) return null;
   const now = t.clock();
   if (!isLive(session, now)) return null;
@@ -67,5 +70,5 @@ export async function authenticateCookie(t: Tessera, value: unknown): Promise<Se
     session.lastSeenAt = now;
     session.idleExpiresAt = idleExpiresAt;
   }
-  return session;
+  return found;
 }

@@ -1,5 +1,5 @@
 import type { AccessTokenClaims } from '@tessera/core';
-import type { Session } from '@tessera/stores';
+import type { Session, UserProfile } from '@tessera/stores';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tessera } from '../lib/context.js';
 import { forbidden, tokenFailure, unauthorized } from '../lib/http-errors.js';
@@ -9,7 +9,7 @@ import { authenticateCookie } from '../lib/sessions.js';
 /** Who a request speaks for, and how it proved it. */
 export type Auth =
   | { kind: 'jwt'; userId: string; sid: string | null; claims: Readonly<AccessTokenClaims> }
-  | { kind: 'session'; userId: string; sid: string; session: Session };
+  | { kind: 'session'; userId: string; sid: string; session: Session; user: UserProfile };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -99,13 +99,14 @@ export async function authenticate(t: Tessera, request: FastifyRequest, reply: F
   const name = cookieName(t);
   const cookie = request.cookies[name];
   if (cookie !== undefined) {
-    const session = await authenticateCookie(t, cookie);
-    if (!session) {
+    const found = await authenticateCookie(t, cookie);
+    if (!found) {
       reply.clearCookie(name, cookieOptions(t));
       throw unauthorized('the session has ended; sign in again', false, 'invalid_session');
     }
+    const { session, user } = found;
     checkCsrf(t, request, session);
-    request.auth = { kind: 'session', userId: session.userId, sid: session.id, session };
+    request.auth = { kind: 'session', userId: session.userId, sid: session.id, session, user };
     return request.auth;
   }
   throw unauthorized('authentication required', false);

@@ -47,8 +47,7 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
           ...(claims.name ? { name: claims.name } : {}),
         };
       }
-      const user = await t.stores.users.findById(a.userId);
-      if (!user) throw unauthorized('the account no longer exists', false);
+      const { user } = a;
       return { id: user.id, email: user.email, name: user.name, auth: 'session', sid: a.sid };
     },
   );

@@ -24,6 +24,19 @@ export function sessionContract(stores: () => Stores): void {
     expect(await stores().sessions.get('sid_nobody')).toBeNull();
   });
 
+  it('sessions: getWithUser returns the session and its user profile in one read, never the password hash', async () => {
+    const user = { ...makeUser(), name: 'Ada', roles: ['admin'] };
+    await stores().users.create(user);
+    const session = makeSession(user.id, { kind: 'cookie', secretHash: 'ef'.repeat(32), csrfToken: 'csrf' });
+    await stores().sessions.create(session);
+    const found = await stores().sessions.getWithUser(session.id);
+    expect(found).toEqual({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'] } });
+    expect(JSON.stringify(found)).not.toContain(user.passwordHash);
+    await stores().sessions.revoke(session.id, T0 + 1);
+    expect((await stores().sessions.getWithUser(session.id))?.session.revokedAt).toBe(T0 + 1);
+    expect(await stores().sessions.getWithUser('sid_nobody')).toBeNull();
+  });
+
   it('sessions: touch slides the idle expiry', async () => {
     const s = await seedSession(stores());
     await stores().sessions.touch(s.id, T0 + MINUTE, T0 + MINUTE + HOUR);

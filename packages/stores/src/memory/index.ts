@@ -17,9 +17,10 @@ import { createMemoryUserStore } from './users.js';
  */
 export function createMemoryStores(): Stores {
   let closed = false;
+  const users = createMemoryUserStore();
   return {
-    users: createMemoryUserStore(),
-    sessions: createMemorySessionStore(),
+    users,
+    sessions: createMemorySessionStore(users),
     refreshTokens: createMemoryRefreshStore(),
     keys: createMemoryKeyStore(),
     revocations: createMemoryRevocationStore(),

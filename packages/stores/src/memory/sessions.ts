@@ -1,5 +1,5 @@
 import { addToIndex, removeFromIndex } from '../lib/index-map.js';
-import type { Session, SessionStore } from '../types.js';
+import type { Session, SessionStore, UserStore } from '../types.js';
 
 /** Active at `now`: not revoked, and both expiries still ahead (an expiry instant is already expired). */
 const isActive = (s: Session, now: number): boolean => s.revokedAt === null && s.idleExpiresAt > now && s.absoluteExpiresAt > now;
@@ -8,7 +8,7 @@ const isActive = (s: Session, now: number): boolean => s.revokedAt === null && s
 const newestFirst = (a: Session, b: Session): number => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** In-process {@link SessionStore}. Each method runs synchronously, so revoke is atomic. */
-export function createMemorySessionStore(): SessionStore {
+export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): SessionStore {
   const byId = new Map<string, Session>();
   // Per-user index so listActive and revokeUser do not scan every session.
   const idsByUser = new Map<string, Set<string>>();
@@ -26,6 +26,13 @@ export function createMemorySessionStore(): SessionStore {
     async get(id) {
       const session = byId.get(id);
       return session ? { ...session } : null;
+    },
+
+    async getWithUser(id) {
+      const session = byId.get(id);
+      if (!session) return null;
+      const user = await users.findById(session.userId);
+      return user ? { session: { ...session }, user: { id: user.id, email: user.email, name: user.name, roles: user.roles } } : null;
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {

@@ -58,6 +58,10 @@ export function createSqliteSessionStore(db: Database): SessionStore {
        @idle_expires_at, @absolute_expires_at, @user_agent, @ip, @revoked_at)`,
   );
   const byId = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?');
+  const withUser = db.prepare<[string], SessionRow & { u_email: string; u_name: string | null; u_roles: string }>(
+    `SELECT s.*, u.email AS u_email, u.name AS u_name, u.roles AS u_roles
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
+  );
   const touch = db.prepare<[number, number, string]>(
     'UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL',
   );
@@ -85,6 +89,15 @@ export function createSqliteSessionStore(db: Database): SessionStore {
     async get(id) {
       const row = byId.get(id);
       return row ? toSession(row) : null;
+    },
+
+    async getWithUser(id) {
+      const row = withUser.get(id);
+      if (!row) return null;
+      return {
+        session: toSession(row),
+        user: { id: row.user_id, email: row.u_email, name: row.u_name, roles: JSON.parse(row.u_roles) as string[] },
+      };
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {
