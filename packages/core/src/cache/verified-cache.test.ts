@@ -24,9 +24,11 @@ describe('verified-token cache in the verifier', () => {
   it('a hit returns the same claims object', () => {
     const verifier = verifierFor([key]);
     const t = token(key);
-    const first = verifier.verify(t);
-    expect(verifier.verify(t)).toBe(first);
+    verifier.verify(t);
+    expect(verifier.cacheSize).toBe(0); // admitted on the second verification, not the first
+    const second = verifier.verify(t);
     expect(verifier.cacheSize).toBe(1);
+    expect(verifier.verify(t)).toBe(second);
   });
 
   // stale revocation: a cached verification must not outlive a logout (DESIGN: the revocation check runs on every hit)
@@ -91,7 +93,11 @@ describe('verified-token cache in the verifier', () => {
 
   it('stays within its bound, and clearCache empties it', () => {
     const verifier = verifierFor([key], { cache: { max: 2 } });
-    for (let i = 0; i < 5; i++) verifier.verify(token(key, { jti: `j${i}` }));
+    for (let i = 0; i < 5; i++) {
+      const t = token(key, { jti: `j${i}` });
+      verifier.verify(t);
+      verifier.verify(t);
+    }
     expect(verifier.cacheSize).toBe(2);
     verifier.clearCache();
     expect(verifier.cacheSize).toBe(0);

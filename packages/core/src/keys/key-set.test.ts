@@ -163,6 +163,7 @@ describe('KeySet with a verifier', () => {
     const { set, issuer, verifier } = await setup();
     const old = issuer.issue({ sub: 'u1' });
     expect(verifier.verify(old.token).sub).toBe('u1');
+    expect(verifier.verify(old.token).sub).toBe('u1'); // admitted to the cache on the second verification
     expect(verifier.cacheSize).toBe(1);
     set.promote(NOW + 1);
     expect(set.remove(old.kid)).toBe(true);

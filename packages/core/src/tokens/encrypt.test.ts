@@ -48,12 +48,13 @@ describe('nested tokens (sign, then encrypt)', () => {
   it('caches a nested token and still runs the revocation hook on the hit', async () => {
     const { encrypt, decrypt } = generateEncryptionKeys('dir');
     let calls = 0;
-    const verifier = verifierFor([key], { decryption: decrypt, isRevoked: () => ++calls > 1 });
+    const verifier = verifierFor([key], { decryption: decrypt, isRevoked: () => ++calls > 2 });
     const jwe = await encryptToken(token(key), encrypt);
     await verifier.verifyAsync(jwe);
+    await verifier.verifyAsync(jwe); // admitted on the second verification
     expect(verifier.cacheSize).toBe(1);
     await expectRefusedAsync(verifier, jwe, ErrorCodes.TOKEN_REVOKED);
-    expect(calls).toBe(2);
+    expect(calls).toBe(3);
   });
 
   // decryption oracle / key confusion: only the configured key and algorithm may open a token

@@ -36,7 +36,7 @@ export interface VerifierOptions {
   leeway?: number;
   /** Longest token accepted, in characters. Default 8192. */
   maxTokenSize?: number;
-  /** Verified-token cache: `{ max }` entries (default 10 000), or `false` for none. */
+  /** Verified-token cache: `{ max }` entries (default 10 000), or `false` for none. A token is admitted on its second verification. */
   cache?: { max?: number } | false;
   /** Revocation hook, run on every cache hit and miss. Default: nothing is revoked. */
   isRevoked?: RevocationCheck;
@@ -73,6 +73,28 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 // Value of each base64url character, by char code (only read after the alphabet check passed).
 const B64_VALUE = new Uint8Array(128);
 for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+
+/**
+ * Cache admission: a token enters the verified-token cache on its second verification, not its
+ * first. Most tokens a busy service sees once (a client per token) would otherwise churn the
+ * cache, evicting tokens that do repeat and filling the old generation with claims objects the
+ * garbage collector must then sweep. Remembers a 32-bit fingerprint per slot in a fixed array:
+ * no allocation, and a collision only admits a token early, which is harmless.
+ */
+class Doorkeeper {
+  #slots = new Uint32Array(1 << 16);
+
+  /** True when this hash was seen before (recently enough to still hold its slot). */
+  admit(hash: string): boolean {
+    // The hash is base64url SHA-256: each character carries ~6 random bits (low 6 bits of its code).
+    const c = (k: number) => hash.charCodeAt(k) & 63;
+    const fp = ((c(0) << 26) | (c(1) << 20) | (c(2) << 14) | (c(3) << 8) | (c(4) << 2) | (c(5) & 3)) >>> 0;
+    const i = (c(6) << 10) | (c(7) << 4) | (c(8) & 15);
+    if (this.#slots[i] === fp) return true;
+    this.#slots[i] = fp;
+    return false;
+  }
+}
 
 /** Canonical-length check of one segment: no length ≡ 1 (mod 4), and no stray bits in the last character. */
 function canonicalSegment(token: string, start: number, end: number): boolean {
@@ -130,6 +152,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const isRevoked = options.isRevoked;
   const decryption = options.decryption;
   const cache = cacheMax > 0 ? new VerifiedTokenCache(cacheMax) : undefined;
+  const seen = cache ? new Doorkeeper() : undefined;
   // Headers that passed every check, by their exact segment. A key's tokens all share one
   // header segment, so the last one seen is compared first: equal strings, no hashing.
   const headers = new Map<string, JwsHeader>();
@@ -226,7 +249,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const hit = fromCache(hash);
       if (hit !== undefined) return hit;
       const verified = verifyUncached(token);
-      cache.set(hash, verified);
+      if (seen?.admit(hash)) cache.set(hash, verified);
       return verified.claims;
     },
     async verifyAsync(token: string) {
@@ -239,7 +262,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const inner = await decryptToken(token, decryption);
       guard(inner);
       const verified = verifyUncached(inner);
-      cache?.set(hash, verified);
+      if (seen?.admit(hash)) cache?.set(hash, verified);
       return verified.claims;
     },
     clearCache() {

@@ -55,6 +55,10 @@ function configure(db: Database.Database, busyTimeoutMs: number): void {
   // returns) and never corrupts; only an OS crash or power loss can lose the latest commits, as
   // the fsync waits for the checkpoint. That trade buys a much faster commit than FULL.
   db.pragma('synchronous = NORMAL');
+  // Checkpoint every ~16 MiB of WAL rather than every 4 MiB: hot pages (indexes of sessions and
+  // refresh tokens) are rewritten many times between checkpoints but copied back once, so the
+  // stalls a checkpoint causes on the writing request come four times less often.
+  db.pragma('wal_autocheckpoint = 4000');
 }
 
 function assemble(db: Database.Database): Stores {
