@@ -109,8 +109,10 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   }
   const { row, secret } = found;
   const now = t.clock();
-  const session = await t.stores.sessions.get(row.sessionId);
-  if (!session || !isLive(session, now) || now >= row.expiresAt) {
+  // Session and user in one read; a deleted account has no row to join, so it ends here too.
+  const owner = await t.stores.sessions.getWithUser(row.sessionId);
+  const session = owner?.session;
+  if (!owner || !session || !isLive(session, now) || now >= row.expiresAt) {
     t.metrics.refreshes.inc({ result: 'expired' });
     throw invalidGrant('the refresh token has expired or its session ended');
   }
@@ -132,8 +134,7 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
       throw invalidGrant('the refresh token was already used; the session has been revoked');
     }
   }
-  const user = await t.stores.users.findById(row.userId);
-  if (!user) throw invalidGrant('the account no longer exists');
+  const { user } = owner;
   t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
   return response(t, accessToken(t, user, session, options, 'refresh_token'), formatRefreshToken(next.id, next.secret), options.scope);
 }
