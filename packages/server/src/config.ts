@@ -28,6 +28,8 @@ export interface Config {
   /** Resource-server credentials for RFC 7662 introspection: client id → secret. */
   introspectionClients: Map<string, string>;
   logLevel: string;
+  /** Scopes a token may carry; a request for any other is refused (`invalid_scope`). */
+  scopes: Set<string>;
   /** Redis for the revocation pub/sub channel (verifiers subscribe to it). */
   redisUrl: string | undefined;
   redisChannel: string;
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyRotationInterval: integer(env, 'TESSERA_KEY_ROTATION_INTERVAL', 30 * 86_400, 3600, 365 * 86_400),
     introspectionClients,
     logLevel: env.TESSERA_LOG_LEVEL || 'info',
+    scopes: new Set((env.TESSERA_SCOPES || 'openid profile email offline_access').split(/[\s,]+/).filter(Boolean)),
     redisUrl,
     redisChannel: env.TESSERA_REDIS_CHANNEL || 'tessera:revocations',
   };

@@ -67,12 +67,29 @@ describe('POST /v1/token, password grant', () => {
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/token',
-      payload: { grant_type: 'password', username: user.email, password: user.password, scope: 'read write', client_id: 'spa' },
+      payload: { grant_type: 'password', username: user.email, password: user.password, scope: 'openid email', client_id: 'spa' },
     });
     expect(res.statusCode).toBe(200);
     const body = json<Tokens & { scope: string }>(res);
-    expect(body.scope).toBe('read write');
-    expect(decodePayload(body.access_token)).toMatchObject({ scope: 'read write', client_id: 'spa' });
+    expect(body.scope).toBe('openid email');
+    expect(decodePayload(body.access_token)).toMatchObject({ scope: 'openid email', client_id: 'spa' });
+  });
+
+  // scope escalation: a client must not mint itself a scope that resource servers check (requireScope)
+  it('refuses a scope the server does not grant (invalid_scope), at login and on refresh', async () => {
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/v1/token',
+      payload: { grant_type: 'password', username: user.email, password: user.password, scope: 'openid admin' },
+    });
+    expectError(login, 400, 'invalid_scope');
+    const tokens = json<Tokens>(await passwordGrant(t.app, user.email, user.password));
+    const refresh = await t.app.inject({
+      method: 'POST',
+      url: '/v1/token',
+      payload: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, scope: 'admin' },
+    });
+    expectError(refresh, 400, 'invalid_scope');
   });
 
   it('gives every login its own session (sid) and refresh token', async () => {

@@ -25,8 +25,20 @@ async function eventsSince(t: Tessera, cursor: string | null, limit: number): Pr
   }
 }
 
+/** Most open streams per node; verifiers hold one each. */
+const MAX_STREAMS = 1000;
+/** A client that stops reading is cut off once this much is queued for it, instead of growing the heap. */
+const MAX_BUFFERED = 1024 * 1024;
+
+/** Writes to a stream, dropping a client that does not read (it reconnects and catches up). */
+function send(res: ServerResponse, chunk: string): void {
+  if (res.destroyed) return;
+  res.write(chunk);
+  if (res.writableLength > MAX_BUFFERED) res.destroy();
+}
+
 function writeEvent(res: ServerResponse, e: WireEvent): void {
-  res.write(`id: ${e.cursor}\nevent: revocation\ndata: ${JSON.stringify(e)}\n\n`);
+  send(res, `id: ${e.cursor}\nevent: revocation\ndata: ${JSON.stringify(e)}\n\n`);
 }
 
 /** The revocation feed: `GET /v1/revocations?since=` for catching up, `GET /v1/revocations/stream` (SSE) live. */
@@ -72,6 +84,12 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
+      if (streams.size >= MAX_STREAMS) {
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({ error: 'too_many_streams', error_description: 'too many open streams; retry later' });
+      }
       const header = request.headers['last-event-id'];
       const resumeFrom = cursorParam(typeof header === 'string' ? header : request.query.since);
       const res = reply.raw;
@@ -82,13 +100,27 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
         if (backlog) backlog.push(e);
         else if (!sent.has(e.cursor)) writeEvent(res, e);
       });
+      let heartbeat: NodeJS.Timeout | undefined;
+      // Attached before the first await: a client gone by then must not leave its subscription behind.
+      const cleanUp = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(res);
+      };
+      res.on('close', cleanUp);
       let first: RevocationEvent[];
       try {
         // Validate the cursor (reading the first page) before committing to a stream, so a bad one is a 400.
         first = resumeFrom === null ? [] : await eventsSince(t, resumeFrom, 1000);
       } catch (err) {
-        unsubscribe();
+        cleanUp();
         throw err;
+      }
+      if (res.destroyed || request.raw.socket?.destroyed) {
+        // The client left while the backlog was read: nothing to answer.
+        cleanUp();
+        reply.hijack();
+        return;
       }
       reply.hijack();
       res.writeHead(200, {
@@ -99,15 +131,8 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
       });
       res.write(': connected\n\n');
       streams.add(res);
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      heartbeat = setInterval(() => send(res, ': ping\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
-      const cleanUp = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(res);
-      };
-      request.raw.on('close', cleanUp);
-      res.on('close', cleanUp);
       try {
         let page = first;
         while (page.length > 0) {

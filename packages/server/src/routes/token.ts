@@ -20,10 +20,18 @@ const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const DEFAULT_CLIENT_ID = 'tessera';
 
-function grantOptions(body: TokenBody): GrantOptions {
+/**
+ * Client id and scope of a token request. Every requested scope must be one the server
+ * grants (TESSERA_SCOPES): a client cannot mint itself a scope a resource server checks,
+ * at login or on refresh.
+ */
+function grantOptions(body: TokenBody, allowed: ReadonlySet<string>): GrantOptions {
   if (body.client_id !== undefined && !CLIENT_ID.test(body.client_id)) throw badRequest('client_id is invalid');
-  if (body.scope !== undefined && body.scope !== '' && !SCOPE.test(body.scope))
-    throw new HttpError(400, 'invalid_scope', 'scope is malformed');
+  if (body.scope !== undefined && body.scope !== '') {
+    if (!SCOPE.test(body.scope)) throw new HttpError(400, 'invalid_scope', 'scope is malformed');
+    if (!body.scope.split(' ').every((s) => allowed.has(s)))
+      throw new HttpError(400, 'invalid_scope', 'a requested scope is not granted by this server');
+  }
   return { clientId: body.client_id ?? DEFAULT_CLIENT_ID, scope: body.scope || undefined };
 }
 
@@ -51,7 +59,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       checkSiteHeaders(t, request);
       const body = request.body;
-      const options = grantOptions(body);
+      const options = grantOptions(body, t.config.scopes);
       if (body.grant_type === 'password') {
         if (body.username === undefined || body.password === undefined) throw badRequest('username and password are required');
         const user = await checkCredentials(
