@@ -16,10 +16,13 @@ export const ACCOUNT_RULE: ThrottleRule = { free: 5, maxDelayMs: 15 * 60_000, wi
 /** Per client IP: more room (NAT, shared offices), same shape. */
 export const IP_RULE: ThrottleRule = { free: 20, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 1000 };
 
-/** Milliseconds until `count` failures (latest at `lastAt`) allow another attempt, or 0. */
-export function blockedFor(rule: ThrottleRule, failures: FailureCount, now: number, windowStart?: number): number {
+/**
+ * Milliseconds until `count` failures (latest at `lastAt`) allow another attempt, or 0. At the
+ * hard cap the block lasts a full window from the latest failure (never longer than that).
+ */
+export function blockedFor(rule: ThrottleRule, failures: FailureCount, now: number): number {
   const { count, lastAt } = failures;
-  if (count >= rule.hardCap) return Math.max(0, (windowStart ?? lastAt) + rule.windowMs - now);
+  if (count >= rule.hardCap) return Math.max(0, lastAt + rule.windowMs - now);
   if (count < rule.free) return 0;
   const delay = Math.min(rule.maxDelayMs, 1000 * 2 ** Math.min(30, count - rule.free));
   return Math.max(0, lastAt + delay - now);
