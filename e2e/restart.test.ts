@@ -5,11 +5,11 @@
 // Needs the build (`npm run build`): it runs packages/server/dist/bin.js.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './lib/processes.js';
 
 const BIN = fileURLToPath(new URL('../packages/server/dist/bin.js', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
@@ -32,19 +32,6 @@ interface Server {
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
-
-/** A port nothing listens on right now: bind port 0, read the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
