@@ -24,7 +24,7 @@ export {
 export { type ImportJwksOptions, importJwks } from './keys/jwks.js';
 export { DEFAULT_ROTATION_POLICY, KeySet, type ManagedKey, manageKey, type RotationDue, type RotationPolicy } from './keys/key-set.js';
 export { thumbprint } from './keys/thumbprint.js';
-export { RevocationList, type RevocationRule } from './revocation/revocation-list.js';
+export { RevocationList, type RevocationRule, type WireEvent } from './revocation/revocation-list.js';
 export {
   assertEncryptionKey,
   CONTENT_ENCRYPTION,

@@ -1,5 +1,20 @@
 import type { AccessTokenClaims } from '../types.js';
 
+/**
+ * A revocation event as the auth server publishes it and verifiers read it: SSE data, Redis
+ * message, and each entry of `GET /v1/revocations`. Times in seconds except `at`.
+ */
+export interface WireEvent {
+  /** Opaque, increasing in publication order. */
+  cursor: string;
+  sid: string | null;
+  sub: string | null;
+  not_before: number;
+  until: number;
+  /** Server time (ms) the event was written, when known: lets verifiers measure their lag. */
+  at?: number;
+}
+
 /** A revocation rule: tokens of session `sid` (or of user `sub`) issued before `notBefore` are void until `until`. Seconds. */
 export interface RevocationRule {
   sid?: string | null;

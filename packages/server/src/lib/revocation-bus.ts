@@ -1,15 +1,7 @@
+import type { WireEvent } from '@tessera/core';
 import type { RevocationEvent } from '@tessera/stores';
 
-/** A revocation event as published to verifiers (SSE data, Redis message, `GET /v1/revocations`). */
-export interface WireEvent {
-  cursor: string;
-  sid: string | null;
-  sub: string | null;
-  not_before: number;
-  until: number;
-  /** Server time (ms) the event was written, when known: lets verifiers measure their lag. */
-  at?: number;
-}
+export type { WireEvent };
 
 /** The part of an ioredis client the bus uses. */
 export interface RedisPublisher {

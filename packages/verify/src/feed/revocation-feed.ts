@@ -1,16 +1,8 @@
-import { OptionError, RevocationList, type RevocationRule } from '@tessera/core';
-import { createSseParser } from './sse-parser.js';
+import { OptionError, RevocationList, type RevocationRule, type WireEvent } from '@tessera/core';
 
-/** A revocation event as the auth server publishes it (SSE data, Redis message, `GET /v1/revocations`). */
-export interface WireEvent {
-  cursor: string;
-  sid: string | null;
-  sub: string | null;
-  not_before: number;
-  until: number;
-  /** Server time (ms) when the event was written; used to measure feed lag. */
-  at?: number;
-}
+export type { WireEvent };
+
+import { createSseParser } from './sse-parser.js';
 
 /** A subset of ioredis the feed uses (structural, so ioredis stays an optional peer). */
 export interface RedisSubscriber {
