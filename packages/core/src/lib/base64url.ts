@@ -21,6 +21,26 @@ export function isCanonicalBase64url(s: string, start = 0, end = s.length): bool
   return true;
 }
 
+const TAIL_MASK = [0, 0, 0x0f, 0x03];
+
+/**
+ * Decodes `text.slice(start, end)` when it is non-empty canonical base64url, else returns
+ * `undefined`. The caller has already made sure that `text` is ASCII and holds no '+' or '/'
+ * in that range. Node's decoder reads '+' and '/' as 62 and 63, but skips every other byte
+ * outside the alphabet (whitespace, '.', controls) and stops at '=': any such character leaves
+ * fewer bytes than the segment's length implies, so an exact byte count proves the alphabet and
+ * the absence of padding without a character scan in JavaScript. The last character must carry
+ * no stray low bits, so that two strings never decode to the same bytes.
+ */
+export function decodeAsciiSegment(text: string, start: number, end: number): Buffer | undefined {
+  const len = end - start;
+  const rem = len & 3;
+  if (len === 0 || rem === 1) return undefined;
+  const bytes = Buffer.from(text.slice(start, end), 'base64url');
+  if (bytes.length !== (len * 3) >> 2) return undefined;
+  return ((VALUE[text.charCodeAt(end - 1)] as number) & (TAIL_MASK[rem] as number)) === 0 ? bytes : undefined;
+}
+
 /** Decodes a segment already checked by {@link isCanonicalBase64url}. */
 export function decodeBase64url(s: string): Buffer {
   return Buffer.from(s, 'base64url');

@@ -9,8 +9,10 @@ export const MAX_JSON_DEPTH = 32;
  * nesting deeper than {@link MAX_JSON_DEPTH}. Returns `undefined` when any rule fails.
  */
 export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  if (!isUtf8(bytes)) return undefined;
   const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+  // The decoder replaces every invalid sequence with U+FFFD, so text without one came from valid
+  // UTF-8; only text holding one (invalid input, or a genuine U+FFFD) needs the full check.
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -83,13 +85,24 @@ function countMemberNames(text: string): number {
   return names;
 }
 
-/** Members of every object inside a parsed JSON value (own keys only, as `JSON.parse` creates them). */
+/**
+ * Members of every object inside a parsed JSON value. `JSON.parse` creates plain objects whose
+ * members are all own and enumerable (and never touches the prototype, even for `__proto__`), so
+ * `for...in` counts exactly them, without the array `Object.values` would allocate.
+ */
 function countMembers(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  const items = Array.isArray(value) ? value : Object.values(value);
-  let n = Array.isArray(value) ? 0 : items.length;
-  for (let i = 0; i < items.length; i++) {
-    const v = items[i];
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null) n += countMembers(v);
+    }
+    return n;
+  }
+  const object = value as Record<string, unknown>;
+  for (const name in object) {
+    n++;
+    const v = object[name];
     if (typeof v === 'object' && v !== null) n += countMembers(v);
   }
   return n;

@@ -103,6 +103,34 @@ describe('compact serialization', () => {
     });
   }
 
+  // lenient decoding of non-ASCII: latin1 and base64 passes keep only a character's low byte, so
+  // U+0144 reads as 'D'; a token respelled that way would decode and sign as the original
+  for (const [index, name] of [
+    [0, 'header'],
+    [1, 'payload'],
+    [2, 'signature'],
+  ] as const) {
+    it(`refuses non-ASCII characters in the ${name}, also ones whose low byte is the original character (ERR_TOKEN_MALFORMED)`, () => {
+      const good = token(keys.ES256);
+      const seg = good.split('.')[index] as string;
+      const mid = seg.length >> 1;
+      const original = seg.charCodeAt(mid);
+      const variants = [
+        '\u0080',
+        '\u00c4',
+        '\u00ff',
+        '\ud83d\ude00',
+        String.fromCharCode(0x100 | original),
+        String.fromCharCode(0xff00 | original),
+      ].map((ch) => seg.slice(0, mid) + ch + seg.slice(mid + 1));
+      expect(verifier.verify(good).sub).toBe('user-1'); // the header segment is known from here on
+      for (const bad of variants) {
+        expectRefused(verifier, withSegment(good, index, bad), ErrorCodes.TOKEN_MALFORMED);
+        expectRefused(verifierFor(Object.values(keys)), withSegment(good, index, bad), ErrorCodes.TOKEN_MALFORMED); // first sight
+      }
+    });
+  }
+
   it('refuses whitespace around the whole token (ERR_TOKEN_MALFORMED)', () => {
     const good = token(keys.ES256);
     for (const v of [` ${good}`, `${good} `, `${good}\n`, `\t${good}`, `Bearer ${good}`]) {

@@ -118,10 +118,26 @@ describe('sub and other registered claims', () => {
     expect(verifier.verify(token(key, { roles: ['admin'] })).roles).toEqual(['admin']);
   });
 
-  it('returns frozen claims', () => {
-    const verified = verifier.verify(token(key, { scope: 'read' }));
-    expect(Object.isFrozen(verified)).toBe(true);
-    expect(verified).toMatchObject({ iss: ISSUER, sub: 'user-1', aud: AUDIENCE, scope: 'read', sid: 'sid-1' });
+  it('returns frozen claims from a caching verifier, shared by every caller of the same token', () => {
+    const t = token(key, { scope: 'read' });
+    const first = verifier.verify(t);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first).toMatchObject({ iss: ISSUER, sub: 'user-1', aud: AUDIENCE, scope: 'read', sid: 'sid-1' });
+    verifier.verify(t); // admitted to the cache on its second use
+    const cached = verifier.verify(t);
+    expect(Object.isFrozen(cached)).toBe(true);
+    expect(() => {
+      (cached as { scope?: string }).scope = 'admin';
+    }).toThrow(TypeError);
+    expect(verifier.verify(t).scope).toBe('read');
+  });
+
+  it('returns each caller its own claims when there is no cache', () => {
+    const uncached = verifierFor([key], { cache: false });
+    const t = token(key, { scope: 'read' });
+    const first = uncached.verify(t) as { scope?: string };
+    first.scope = 'changed';
+    expect(uncached.verify(t).scope).toBe('read');
   });
 });
 

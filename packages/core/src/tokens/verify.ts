@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { KeyObject } from 'node:crypto';
 import { type CachedToken, tokenCacheKey, VerifiedTokenCache } from '../cache/verified-cache.js';
 import { ErrorCodes, OptionError, TokenExpiredError, TokenRevokedError, tokenError } from '../errors.js';
-import { decodeBase64url } from '../lib/base64url.js';
+import { decodeAsciiSegment, isCanonicalBase64url } from '../lib/base64url.js';
 import { parseJsonObject } from '../lib/json.js';
 import { type AccessTokenClaims, ALGORITHMS, type Algorithm, type KeyResolver } from '../types.js';
 import { type ClaimRules, checkClaims } from './claims.js';
@@ -49,7 +49,8 @@ export interface VerifierOptions {
 /** A configured access-token verifier. */
 export interface Verifier {
   /**
-   * Verifies a compact JWS access token and returns its claims (frozen; shared with the cache).
+   * Verifies a compact JWS access token and returns its claims (frozen when the verifier has a
+   * cache, since cached claims are shared by every caller presenting the same token).
    * Synchronous: no I/O ever happens here. Throws a `TokenError` whose `code` says why.
    */
   verify(token: string): Readonly<AccessTokenClaims>;
@@ -63,16 +64,8 @@ export interface Verifier {
 
 // One native pass: three non-empty base64url segments and nothing else (no padding, whitespace, '+' or '/').
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-// The same from `lastIndex` (just after the first '.') on: for tokens whose header segment is one
-// already checked, only the payload and signature are left to check.
-const AFTER_HEADER = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/y;
 const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const HEADER_CACHE_MAX = 64;
-const TAIL_MASK = [0, 0, 0x0f, 0x03];
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-// Value of each base64url character, by char code (only read after the alphabet check passed).
-const B64_VALUE = new Uint8Array(128);
-for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
 
 /**
  * Cache admission: a token enters the verified-token cache on its second verification, not its
@@ -94,14 +87,6 @@ class Doorkeeper {
     this.#slots[i] = fp;
     return false;
   }
-}
-
-/** Canonical-length check of one segment: no length ≡ 1 (mod 4), and no stray bits in the last character. */
-function canonicalSegment(token: string, start: number, end: number): boolean {
-  const rem = (end - start) % 4;
-  if (rem === 1) return false;
-  const mask = TAIL_MASK[rem] as number;
-  return mask === 0 || ((B64_VALUE[token.charCodeAt(end - 1)] as number) & mask) === 0;
 }
 
 function validateOptions(options: VerifierOptions) {
@@ -161,6 +146,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   /** The checked header of a segment seen before, or undefined. */
   function knownHeader(segment: string): JwsHeader | undefined {
+    // (A slice compared with `===` is several times faster than `token.startsWith(lastSegment)`.)
     if (segment === lastSegment) return lastHeader;
     const h = headers.get(segment);
     if (h !== undefined) {
@@ -186,22 +172,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function verifyUncached(token: string): CachedToken {
     const dot1 = token.indexOf('.');
-    const segment = token.slice(0, Math.max(dot1, 0));
-    // A known header segment passed the syntax checks when first seen (an empty one never does);
-    // then only the rest of the token is left to check.
+    const dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot2 < 0) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+    // A known header segment passed every syntax check when first seen (an empty one never does).
+    const segment = token.slice(0, dot1);
     const known = knownHeader(segment);
     if (known === undefined) {
       if (!COMPACT_JWS.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
-    } else {
-      AFTER_HEADER.lastIndex = dot1 + 1;
-      if (!AFTER_HEADER.test(token)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+      if (!isCanonicalBase64url(segment)) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token segment is not canonical base64url');
     }
-    const dot2 = token.indexOf('.', dot1 + 1);
-    if (
-      (known === undefined && !canonicalSegment(token, 0, dot1)) ||
-      !canonicalSegment(token, dot1 + 1, dot2) ||
-      !canonicalSegment(token, dot2 + 1, token.length)
-    ) {
+    // The whole token as bytes, in one pass: UTF-8, so that any non-ASCII character (which a
+    // latin1 or base64 pass would silently truncate to an ASCII one) changes the length. With no
+    // '+' or '/' either, an exact byte count per segment proves payload and signature canonical.
+    const bytes = Buffer.from(token, 'utf8');
+    if (bytes.length !== token.length || token.indexOf('+', dot1) !== -1 || token.indexOf('/', dot1) !== -1) {
+      throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token is not a compact JWS');
+    }
+    const payloadBytes = decodeAsciiSegment(token, dot1 + 1, dot2);
+    const sig = decodeAsciiSegment(token, dot2 + 1, token.length);
+    if (payloadBytes === undefined || sig === undefined) {
       throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token segment is not canonical base64url');
     }
     const h = known ?? newHeader(segment);
@@ -209,13 +198,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const key = keys.get(h.kid);
     if (key === undefined) throw tokenError(ErrorCodes.TOKEN_KEY, 'no key matches the token "kid"');
     if (key.alg !== h.alg) throw tokenError(ErrorCodes.TOKEN_ALG, "token algorithm differs from the key's pinned algorithm");
-    // The signing input is ASCII (checked above), so latin1 gives its exact bytes.
-    if (!verifyBytes(Buffer.from(token.slice(0, dot2), 'latin1'), decodeBase64url(token.slice(dot2 + 1)), key)) {
+    if (!verifyBytes(bytes.subarray(0, dot2), sig, key)) {
       throw tokenError(ErrorCodes.TOKEN_SIGNATURE, 'token signature is invalid');
     }
-    const payload = parseJsonObject(decodeBase64url(token.slice(dot1 + 1, dot2)));
+    const payload = parseJsonObject(payloadBytes);
     if (payload === undefined) throw tokenError(ErrorCodes.TOKEN_MALFORMED, 'token payload is not a JSON object');
-    const claims = Object.freeze(checkClaims(payload, rules, clock() / 1000));
+    const checked = checkClaims(payload, rules, clock() / 1000);
+    // Cached claims are one object handed to every caller that presents the token: frozen, so
+    // no caller can change what the next one sees. Without a cache each caller has its own.
+    const claims = cache === undefined ? checked : Object.freeze(checked);
     checkRevoked(claims);
     return { claims, key };
   }
