@@ -2,7 +2,7 @@ import type { RefreshToken, Session, User } from '@tessera/stores';
 import type { Tessera } from './context.js';
 import { HttpError } from './http-errors.js';
 import { recordSessionRevocation } from './revoke.js';
-import { formatRefreshToken, parseRefreshToken, randomId, randomSecret, safeEqual, sha256Hex } from './secrets.js';
+import { formatRefreshToken, parseRefreshToken, randomId, randomSecret, sha256Hex, sha256Matches } from './secrets.js';
 import { type ClientInfo, isLive } from './sessions.js';
 
 /** The body of a successful token response (RFC 6749 §5.1). */
@@ -91,7 +91,7 @@ export async function findRefreshToken(t: Tessera, presented: unknown): Promise<
   const parsed = parseRefreshToken(presented);
   if (!parsed) return null;
   const row = await t.stores.refreshTokens.get(parsed.id);
-  if (!row || !safeEqual(row.secretHash, sha256Hex(parsed.secret))) return null;
+  if (!row || !sha256Matches(parsed.secret, row.secretHash)) return null;
   return { row, secret: parsed.secret };
 }
 

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A random id: 128 bits, base64url (22 characters). */
@@ -11,9 +12,26 @@ export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+// One-shot `crypto.hash` (Node ≥ 20.12) skips building a Hash object, which is most of the cost
+// of hashing a short secret on every cookie-authenticated request. Older Node uses createHash.
+const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+function sha256(value: string): Buffer {
+  return oneShotHash ? oneShotHash('sha256', value, 'buffer') : createHash('sha256').update(value).digest();
+}
+
 /** Hex SHA-256, what stores keep instead of secrets. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return sha256(value).toString('hex');
+}
+
+/**
+ * True when SHA-256 of `secret` is `expectedHex` (a stored {@link sha256Hex}), compared in
+ * constant time on the 32 raw bytes: no hex string or UTF-8 copies on the per-request path.
+ */
+export function sha256Matches(secret: string, expectedHex: string): boolean {
+  const expected = Buffer.from(expectedHex, 'hex');
+  return expected.length === 32 && timingSafeEqual(sha256(secret), expected);
 }
 
 /** Compares two strings in constant time (for equal lengths; the length itself is not secret here). */

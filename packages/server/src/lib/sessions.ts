@@ -1,6 +1,6 @@
 import type { Session, User, UserProfile } from '@tessera/stores';
 import type { Tessera } from './context.js';
-import { parseSessionCookie, randomId, randomSecret, safeEqual, sha256Hex } from './secrets.js';
+import { parseSessionCookie, randomId, randomSecret, sha256Hex, sha256Matches } from './secrets.js';
 
 /** Idle expiry is slid at most this often: a write per minute per session, not per request. */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -61,7 +61,7 @@ export async function authenticateCookie(t: Tessera, value: unknown): Promise<{ 
   if (!found) return null;
   const { session } = found;
   if (session.kind !== 'cookie' || session.secretHash === null) return null;
-  if (!safeEqual(session.secretHash, sha256Hex(parsed.secret))) return null;
+  if (!sha256Matches(parsed.secret, session.secretHash)) return null;
   const now = t.clock();
   if (!isLive(session, now)) return null;
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) {

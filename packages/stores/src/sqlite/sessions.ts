@@ -16,6 +16,25 @@ interface SessionRow {
   revoked_at: number | null;
 }
 
+/** A row of the session-and-user read, in its column order. */
+type WithUserRow = [
+  id: string,
+  userId: string,
+  kind: SessionKind,
+  secretHash: string | null,
+  csrfToken: string | null,
+  createdAt: number,
+  lastSeenAt: number,
+  idleExpiresAt: number,
+  absoluteExpiresAt: number,
+  userAgent: string | null,
+  ip: string | null,
+  revokedAt: number | null,
+  email: string,
+  name: string | null,
+  roles: string,
+];
+
 const toSession = (r: SessionRow): Session => ({
   id: r.id,
   userId: r.user_id,
@@ -58,10 +77,15 @@ export function createSqliteSessionStore(db: Database): SessionStore {
        @idle_expires_at, @absolute_expires_at, @user_agent, @ip, @revoked_at)`,
   );
   const byId = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?');
-  const withUser = db.prepare<[string], SessionRow & { u_email: string; u_name: string | null; u_roles: string }>(
-    `SELECT s.*, u.email AS u_email, u.name AS u_name, u.roles AS u_roles
-     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
-  );
+  // The hot read of every cookie-authenticated request: named columns in raw (array) mode,
+  // which saves better-sqlite3 building an object per row only for us to rename its fields.
+  const withUser = db
+    .prepare<[string], WithUserRow>(
+      `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at, s.idle_expires_at,
+         s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
+    )
+    .raw(true);
   const touch = db.prepare<[number, number, string]>(
     'UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL',
   );
@@ -92,12 +116,23 @@ export function createSqliteSessionStore(db: Database): SessionStore {
     },
 
     async getWithUser(id) {
-      const row = withUser.get(id);
-      if (!row) return null;
-      return {
-        session: toSession(row),
-        user: { id: row.user_id, email: row.u_email, name: row.u_name, roles: JSON.parse(row.u_roles) as string[] },
+      const r = withUser.get(id);
+      if (!r) return null;
+      const session: Session = {
+        id: r[0],
+        userId: r[1],
+        kind: r[2],
+        secretHash: r[3],
+        csrfToken: r[4],
+        createdAt: r[5],
+        lastSeenAt: r[6],
+        idleExpiresAt: r[7],
+        absoluteExpiresAt: r[8],
+        userAgent: r[9],
+        ip: r[10],
+        revokedAt: r[11],
       };
+      return { session, user: { id: r[1], email: r[12], name: r[13], roles: JSON.parse(r[14]) as string[] } };
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {
