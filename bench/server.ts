@@ -406,7 +406,8 @@ console.log(
     "\nevery row includes their cost, and the event-loop delay includes the client's work as well as the server's.",
 );
 
-const out = fileURLToPath(new URL('./results/server.json', import.meta.url));
+// A partial run (BENCH_ROWS) prints its table but leaves the full results file alone.
+const out = fileURLToPath(new URL(only.length === 0 ? './results/server.json' : './results/server-partial.json', import.meta.url));
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nwrote ${out}`);

@@ -188,6 +188,33 @@ describe('per-IP throttling', () => {
     expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip })).statusCode).toBe(200);
   });
 
+  // Check-then-act race on the address: guesses sprayed over many accounts in parallel all passed the
+  // address's check when it was charged only after each failure.
+  it('holds under a concurrent burst: 300 simultaneous guesses over 300 accounts from one address get no more through than sequential ones', async () => {
+    const ip = '203.0.113.50';
+    const burst = await Promise.all(
+      Array.from({ length: 300 }, () => passwordGrant(t.app, uniqueEmail('burst'), WRONG, { remoteAddress: ip })),
+    );
+    const through = burst.filter((r) => r.statusCode !== 429);
+    for (const r of through) expectError(r, 400, 'invalid_grant');
+    expect(through.length).toBeLessThanOrEqual(20);
+    expect(through.length).toBeGreaterThan(0);
+    // The victim's own account was not charged by the refused attempts: another address logs in.
+    expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: '198.51.100.50' })).statusCode).toBe(200);
+  });
+
+  it('a success takes back only its own charge: many good logins never throttle an address, and one does not wipe its failures', async () => {
+    const ip = '203.0.113.60';
+    for (let i = 0; i < 30; i++)
+      expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expectError(await passwordGrant(t.app, uniqueEmail('mix'), WRONG, { remoteAddress: ip }), 400, 'invalid_grant');
+    expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expectError(await passwordGrant(t.app, uniqueEmail('mix'), WRONG, { remoteAddress: ip }), 400, 'invalid_grant');
+    expectError(await passwordGrant(t.app, uniqueEmail('mix'), WRONG, { remoteAddress: ip }), 429, 'too_many_requests');
+  });
+
   it('reads the client address from X-Forwarded-For only when TESSERA_TRUST_PROXY says so', async () => {
     const direct = await createTestApp();
     // Without trust, a spoofed header does not split one attacker into many.

@@ -35,6 +35,29 @@ describe('POST /v1/users', () => {
     expect(tokens.token_type).toBe('Bearer');
   });
 
+  // Account enumeration: every 409 email_taken confirms an address; one client may learn that only a few times an hour.
+  it('throttles a client address that keeps hitting existing emails: 429 with Retry-After after 10, others unaffected, sign-ups never counted', async () => {
+    const app = (await createTestApp()).app;
+    const from = (remoteAddress: string) => (payload: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/v1/users', payload, remoteAddress });
+    const prober = from('203.0.113.9');
+    // Successful sign-ups take back their charge: 15 in a row from one address all succeed.
+    const taken: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const email = uniqueEmail('taken');
+      expect((await prober({ email, password: PASSWORD })).statusCode).toBe(201);
+      taken.push(email);
+    }
+    for (const email of taken.slice(0, 10)) expectError(await prober({ email, password: PASSWORD }), 409, 'email_taken');
+    const blocked = await prober({ email: taken[10], password: PASSWORD });
+    expectError(blocked, 429, 'too_many_requests');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The answer no longer says whether the address exists, even for a new one.
+    expectError(await prober({ email: uniqueEmail('new'), password: PASSWORD }), 429, 'too_many_requests');
+    // Another address is not affected.
+    expectError(await from('198.51.100.9')({ email: taken[11], password: PASSWORD }), 409, 'email_taken');
+  });
+
   it('refuses an implausible email with 400 invalid_request', async () => {
     for (const email of ['', 'no-at-sign', 'two@@example.com', 'a b@example.com', `${'x'.repeat(250)}@example.com`]) {
       expectError(await signUp({ email, password: PASSWORD }), 400, 'invalid_request');

@@ -188,6 +188,11 @@ export interface RateLimitStore {
   get(key: string, now: number): Promise<FailureCount | null>;
   /** Clears the counter (after a successful login). */
   reset(key: string): Promise<void>;
+  /**
+   * Takes back one failure of the current window, atomically: an attempt charged in advance that
+   * then succeeded. Never goes below zero; no effect once the window has passed.
+   */
+  forgive(key: string, now: number): Promise<void>;
 }
 
 /** Every store the auth server needs, from one backend. */

@@ -18,5 +18,6 @@ export {
   type VerifyRequestOptions,
   type VerifyResult,
   verifyRequest,
+  verifyRequestNow,
 } from './request.js';
 export { createVerifier, type ResourceVerifier, type ResourceVerifierOptions } from './verifier.js';

@@ -70,25 +70,47 @@ const DESCRIPTIONS: Partial<Record<string, string>> = {
   [ErrorCodes.TOKEN_REVOKED]: 'the access token was revoked',
 };
 
+function refusalFor(err: unknown): VerifyResult {
+  if (!(err instanceof AuthError)) throw err;
+  if (err.code === ErrorCodes.REVOCATION_UNAVAILABLE)
+    return refuse(503, 'temporarily_unavailable', 'token revocation status is unknown; retry later');
+  return unauthorized(DESCRIPTIONS[err.code] ?? 'the access token is invalid', true);
+}
+
+/**
+ * The synchronous part of {@link verifyRequest}: the answer, or `null` when only a JWKS
+ * refetch can tell (a token signed by a key this service has not seen yet). Adapters call it
+ * first, so a verified (or refused) request costs no promise, and fall back to `verifyRequest`.
+ */
+export function verifyRequestNow(verifier: ResourceVerifier, source: TokenSource, options: VerifyRequestOptions = {}): VerifyResult | null {
+  const token = extractToken(source, options);
+  if (token === null) return unauthorized('authentication required', false);
+  if (token === false) return refuse(401, 'invalid_request', 'use the Bearer scheme', 'Bearer error="invalid_request"');
+  try {
+    return { ok: true, claims: verifier.verifyNow(token), token };
+  } catch (err) {
+    if (err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY) return null;
+    return refusalFor(err);
+  }
+}
+
 /**
  * Framework-neutral request verification: find the token, verify it, and answer with claims
- * or an RFC 6750 refusal. Every adapter is a thin wrapper over this.
+ * or an RFC 6750 refusal. Every adapter is a thin wrapper over this (and {@link verifyRequestNow}).
  */
 export async function verifyRequest(
   verifier: ResourceVerifier,
   source: TokenSource,
   options: VerifyRequestOptions = {},
 ): Promise<VerifyResult> {
-  const token = extractToken(source, options);
-  if (token === null) return unauthorized('authentication required', false);
-  if (token === false) return refuse(401, 'invalid_request', 'use the Bearer scheme', 'Bearer error="invalid_request"');
+  const now = verifyRequestNow(verifier, source, options);
+  if (now !== null) return now;
+  // Unknown kid: verify() refetches the JWKS (rate-limited) and tries once more.
+  const token = extractToken(source, options) as string;
   try {
     return { ok: true, claims: await verifier.verify(token), token };
   } catch (err) {
-    if (!(err instanceof AuthError)) throw err;
-    if (err.code === ErrorCodes.REVOCATION_UNAVAILABLE)
-      return refuse(503, 'temporarily_unavailable', 'token revocation status is unknown; retry later');
-    return unauthorized(DESCRIPTIONS[err.code] ?? 'the access token is invalid', true);
+    return refusalFor(err);
   }
 }
 

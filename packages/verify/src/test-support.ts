@@ -258,11 +258,30 @@ export async function answerOf(res: Response): Promise<WireAnswer> {
   };
 }
 
-/** A verifier over one fixed key and the tokens the adapter tests send. */
+/**
+ * A verifier over a remote JWKS (served by a stub fetch) and the tokens the adapter tests send.
+ * `tokens.rotated` is signed by a key published only after the verifier loaded the JWKS: it
+ * passes only through the unknown-kid refetch, the path where an adapter has to wait.
+ */
 export async function adapterFixture() {
   const clock = manualClock();
   const key = await testKey(clock);
-  const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: [key.key], clock });
+  const rotatedKey = await testKey(clock);
+  const published: unknown[] = [key.jwk];
+  const jwksFetches = { count: 0 };
+  const fetchJwks: typeof fetch = async () => {
+    jwksFetches.count++;
+    return Response.json({ keys: published }, { headers: { 'cache-control': 'public, max-age=300' } });
+  };
+  const verifier = createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwksUri: `${ISSUER}/.well-known/jwks.json`,
+    jwks: { fetch: fetchJwks },
+    clock,
+  });
+  await verifier.ready();
+  published.push(rotatedKey.jwk); // the issuer rotates after this service loaded its keys
   const tokens = {
     plain: key.issue({ sub: 'plain-user' }),
     reader: key.issue({ sub: 'reader', scope: 'orders:read profile' }),
@@ -270,10 +289,13 @@ export async function adapterFixture() {
     expired: key.issue({ sub: 'late', ttl: 1 }),
     /** Valid except for the signature. */
     forged: `${key.issue({ sub: 'plain-user' }).slice(0, -4)}AAAA`,
+    /** Signed by the key published after `ready()`. */
+    rotated: rotatedKey.issue({ sub: 'rotated-user', scope: 'orders:read' }),
   };
-  // The expired token is past exp + leeway; the others have 10 minutes left.
+  // The expired token is past exp + leeway; the others have 10 minutes left (and the unknown-kid
+  // cooldown since the first fetch is over).
   clock.advance(32_000);
-  return { verifier, key, tokens, bearer: (token: string) => ({ authorization: `Bearer ${token}` }) };
+  return { verifier, key, tokens, jwksFetches, bearer: (token: string) => ({ authorization: `Bearer ${token}` }) };
 }
 
 export const NO_TOKEN = 'Bearer';

@@ -46,6 +46,12 @@ export interface ResourceVerifier {
    * An unknown `kid` triggers one rate-limited JWKS refetch. Throws `AuthError` with a `code`.
    */
   verify(token: string): Promise<Readonly<AccessTokenClaims>>;
+  /**
+   * {@link verify} without the wait: verifies with the keys at hand and answers at once, so a
+   * cache hit costs no promise. An unknown `kid` throws `ERR_TOKEN_KEY` here instead of
+   * refetching the JWKS; callers that can wait then call {@link verify}, as the adapters do.
+   */
+  verifyNow(token: string): Readonly<AccessTokenClaims>;
   /** Loads the JWKS (from file, then network) and starts the revocation feed. Call before serving; verify also works without it. */
   ready(): Promise<void>;
   /** JWKS state, or null with fixed keys. */
@@ -103,11 +109,16 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
   });
   let started: Promise<void> | null = null;
 
+  function verifyNow(token: string): Readonly<AccessTokenClaims> {
+    if (feed?.failingClosed()) throw new AuthError(ErrorCodes.REVOCATION_UNAVAILABLE, 'revocation feed unavailable');
+    return core.verify(token);
+  }
+
   return {
+    verifyNow,
     async verify(token) {
-      if (feed?.failingClosed()) throw new AuthError(ErrorCodes.REVOCATION_UNAVAILABLE, 'revocation feed unavailable');
       try {
-        return core.verify(token);
+        return verifyNow(token);
       } catch (err) {
         // A key we have not seen yet (rotation): refetch once, rate-limited, then retry.
         if (jwks && err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY && (await jwks.refreshForUnknownKid())) {

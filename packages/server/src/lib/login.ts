@@ -22,8 +22,16 @@ export async function checkCredentials(
   // An unparseable identifier is still throttled, under its own (bounded) spelling.
   const accountKey = email ?? (typeof emailInput === 'string' ? emailInput.trim().toLowerCase().slice(0, 256) : '');
   const [account, ip] = loginTargets(accountKey, request.ip);
-  // The account is charged before the password check (see LoginThrottle.claim); the IP only on failure.
-  const wait = (await t.throttle.retryAfter([account, ip])) || (await t.throttle.claim(...account));
+  // Account and IP are both charged before the (slow) password check (see LoginThrottle.claim),
+  // so a burst of parallel guesses, at one account or sprayed over many from one address, meets
+  // the back-off at once instead of after every guess already ran. A success then takes the
+  // charges back: the account's counter is cleared, the address loses only this attempt's charge
+  // (one good password must not wipe out the failures of a spraying address).
+  let wait = (await t.throttle.retryAfter([account, ip])) || (await t.throttle.claim(...account));
+  if (wait === 0) {
+    wait = await t.throttle.claim(...ip);
+    if (wait > 0) await t.throttle.forgive(account[0]); // refused for the address: no guess at the account happened
+  }
   if (wait > 0) {
     t.metrics.logins.inc({ mode, result: 'throttled' });
     throw tooManyRequests(wait);
@@ -32,11 +40,11 @@ export async function checkCredentials(
   const candidate = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH * 4 ? password : '';
   const matches = await verifyPassword(user?.passwordHash ?? t.dummyHash, candidate);
   if (!user || !matches || candidate === '') {
-    await t.throttle.fail([ip]);
     t.metrics.logins.inc({ mode, result: 'failure' });
     throw refused();
   }
   await t.throttle.succeed(account[0]);
+  await t.throttle.forgive(ip[0]);
   t.metrics.logins.inc({ mode, result: 'success' });
   return user;
 }

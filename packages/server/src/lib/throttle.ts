@@ -72,14 +72,25 @@ export class LoginThrottle {
     return Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000));
   }
 
-  async fail(targets: readonly [key: string, rule: ThrottleRule][]): Promise<void> {
-    const now = this.#clock();
-    for (const [key, rule] of targets) await this.#store.recordFailure(key, now, rule.windowMs);
-  }
-
   async succeed(key: string): Promise<void> {
     await this.#store.reset(key);
   }
+
+  /** Takes back the charge {@link claim} made for an attempt that succeeded, without clearing earlier failures. */
+  async forgive(key: string): Promise<void> {
+    await this.#store.forgive(key, this.#clock());
+  }
+}
+
+/**
+ * Per client IP, for sign-ups answered `email_taken` (which reveal that an account exists):
+ * 10 an hour freely, then the same back-off as logins, never more than 100 in an hour.
+ */
+export const REGISTRATION_RULE: ThrottleRule = { free: 10, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 100 };
+
+/** Throttle identifier of a sign-up: the client IP. */
+export function registrationTarget(ip: string): [key: string, rule: ThrottleRule] {
+  return [`register:ip:${ip}`, REGISTRATION_RULE];
 }
 
 /** Throttle identifiers of a login: the account (normalised email, known or not) and the client IP. */

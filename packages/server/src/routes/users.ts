@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EmailTakenError } from '@tessera/stores';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, HttpError } from '../lib/http-errors.js';
+import { badRequest, HttpError, tooManyRequests } from '../lib/http-errors.js';
 import { hashPassword, normalizeEmail, passwordProblem } from '../lib/passwords.js';
+import { registrationTarget } from '../lib/throttle.js';
 import { checkSiteHeaders } from '../plugins/authenticate.js';
 import { errorSchema, userSchema } from './schemas.js';
 
@@ -31,7 +32,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
             name: { type: 'string', maxLength: 200 },
           },
         },
-        response: { 201: userSchema, 400: errorSchema, 409: errorSchema },
+        response: { 201: userSchema, 400: errorSchema, 409: errorSchema, 429: errorSchema },
       },
     },
     async (request, reply) => {
@@ -41,6 +42,12 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
       const problem = passwordProblem(request.body.password, email);
       if (problem) throw badRequest(problem, 'weak_password');
       const name = request.body.name?.normalize('NFKC').trim() || null;
+      // "email_taken" tells whoever asks that an account exists: each client address may learn that
+      // only a few times an hour. Every attempt is charged up front (so a parallel burst meets the
+      // back-off too) and a created account takes its charge back.
+      const [throttleKey, rule] = registrationTarget(request.ip);
+      const wait = await t.throttle.claim(throttleKey, rule);
+      if (wait > 0) throw tooManyRequests(wait);
       const now = t.clock();
       const user = {
         id: randomUUID(),
@@ -57,6 +64,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
         if (err instanceof EmailTakenError) throw new HttpError(409, 'email_taken', 'an account with this email exists');
         throw err;
       }
+      await t.throttle.forgive(throttleKey);
       return reply.code(201).send({ id: user.id, email, name, created_at: new Date(now).toISOString() });
     },
   );

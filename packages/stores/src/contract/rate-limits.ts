@@ -45,6 +45,22 @@ export function rateLimitContract(stores: () => Stores): void {
     await expect(rl.reset('never-seen')).resolves.toBeUndefined();
   });
 
+  it('rate limits: forgive takes back one failure, never below zero, and not after the window', async () => {
+    const rl = stores().rateLimits;
+    await rl.recordFailure('k', T0, WINDOW);
+    await rl.recordFailure('k', T0 + 1, WINDOW);
+    await rl.forgive('k', T0 + 2);
+    expect(await rl.get('k', T0 + 2)).toEqual({ count: 1, lastAt: T0 + 1 });
+    await rl.forgive('k', T0 + 3);
+    await rl.forgive('k', T0 + 4);
+    expect(await rl.get('k', T0 + 4)).toEqual({ count: 0, lastAt: T0 + 1 });
+    expect(await rl.recordFailure('k', T0 + 5, WINDOW)).toEqual({ count: 1, lastAt: T0 + 5 });
+    await rl.forgive('k', T0 + WINDOW);
+    expect(await rl.recordFailure('k', T0 + WINDOW, WINDOW)).toEqual({ count: 1, lastAt: T0 + WINDOW });
+    await expect(rl.forgive('never-seen', T0)).resolves.toBeUndefined();
+    expect(await rl.get('never-seen', T0)).toBeNull();
+  });
+
   // Online guessing: parallel wrong passwords must each count, or throttling is bypassed.
   it('rate limits: 30 concurrent failures each count once', async () => {
     const rl = stores().rateLimits;

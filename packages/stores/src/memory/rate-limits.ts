@@ -52,5 +52,10 @@ export function createMemoryRateLimitStore(): RateLimitStore {
     async reset(key) {
       counters.delete(key);
     },
+
+    async forgive(key, now) {
+      const c = counters.get(key);
+      if (c && c.windowEndsAt > now && c.count > 0) c.count--;
+    },
   };
 }

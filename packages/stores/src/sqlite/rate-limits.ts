@@ -22,6 +22,9 @@ export function createSqliteRateLimitStore(db: Database): RateLimitStore {
     'SELECT count, last_at FROM rate_limits WHERE key = ? AND window_ends_at > ?',
   );
   const reset = db.prepare<[string]>('DELETE FROM rate_limits WHERE key = ?');
+  const forgive = db.prepare<[string, number]>(
+    'UPDATE rate_limits SET count = count - 1 WHERE key = ? AND window_ends_at > ? AND count > 0',
+  );
   // The interface has no delete-expired method, yet failures sprayed over many identifiers
   // would grow the table forever; an amortised sweep bounds it by one window's identifiers.
   const sweep = db.prepare<[number]>('DELETE FROM rate_limits WHERE window_ends_at <= ?');
@@ -45,6 +48,10 @@ export function createSqliteRateLimitStore(db: Database): RateLimitStore {
 
     async reset(key) {
       reset.run(key);
+    },
+
+    async forgive(key, now) {
+      forgive.run(key, now);
     },
   };
 }

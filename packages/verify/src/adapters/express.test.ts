@@ -55,6 +55,14 @@ describe('Express adapter (real socket)', () => {
     expect(await res.json()).toEqual({ sub: 'reader', scope: 'orders:read profile' });
   });
 
+  it('a token from a key published after start: waits for one JWKS refetch, then lets it through', async () => {
+    const before = f.jwksFetches.count;
+    const res = await get('/api/me', f.bearer(f.tokens.rotated));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sub: 'rotated-user', scope: 'orders:read' });
+    expect(f.jwksFetches.count).toBe(before + 1);
+  });
+
   it('no token: 401 with a bare Bearer challenge', async () => {
     checkRefusal(await answerOf(await get('/api/me')), 401, 'unauthorized', NO_TOKEN);
   });

@@ -1,4 +1,12 @@
-import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import {
+  checkRoles,
+  checkScopes,
+  type Refusal,
+  type VerifiedClaims,
+  type VerifyResult,
+  verifyRequest,
+  verifyRequestNow,
+} from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** The parts of Express's request/response the middleware uses (structural: Express stays optional). */
@@ -41,12 +49,17 @@ function send(res: ExpressLikeResponse, r: Refusal): void {
 export function tesseraAuth(options: { verifier: ResourceVerifier; cookieName?: string }): Middleware {
   const { verifier, cookieName } = options;
   if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
+  const requestOptions = cookieName ? { cookieName } : {};
   return (req, res, next) => {
-    verifyRequest(verifier, req.headers, cookieName ? { cookieName } : {}).then((result) => {
+    const finish = (result: VerifyResult) => {
       if (!result.ok) return send(res, result.refusal);
       req.claims = result.claims;
       next();
-    }, next);
+    };
+    // Decided at once (cache hits, refusals) without a promise; an unknown kid waits for the JWKS.
+    const now = verifyRequestNow(verifier, req.headers, requestOptions);
+    if (now !== null) finish(now);
+    else verifyRequest(verifier, req.headers, requestOptions).then(finish, next);
   };
 }
 

@@ -50,6 +50,16 @@ describe('Fastify adapter (app.inject)', () => {
     expect(res.json()).toEqual({ sub: 'reader', scope: 'orders:read profile' });
   });
 
+  it('a token from a key published after start: waits for one JWKS refetch, then lets it through', async () => {
+    const before = f.jwksFetches.count;
+    const res = await get('/me', f.bearer(f.tokens.rotated));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: 'rotated-user', scope: 'orders:read' });
+    expect(f.jwksFetches.count).toBe(before + 1);
+    expect((await get('/me', f.bearer(f.tokens.rotated))).statusCode).toBe(200);
+    expect(f.jwksFetches.count).toBe(before + 1);
+  });
+
   it('no token: 401 with a bare Bearer challenge', async () => {
     checkRefusal(wire(await get('/me')), 401, 'unauthorized', NO_TOKEN);
   });

@@ -1,5 +1,20 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
+import {
+  checkRoles,
+  checkScopes,
+  type Refusal,
+  type VerifiedClaims,
+  type VerifyResult,
+  verifyRequest,
+  verifyRequestNow,
+} from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 declare module 'fastify' {
@@ -9,7 +24,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** preHandler: verifies the Bearer token and sets `request.claims`, or answers 401. */
-    authenticate: preHandlerAsyncHookHandler;
+    authenticate: preHandlerHookHandler;
   }
 }
 
@@ -34,10 +49,21 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
   const { verifier, cookieName } = options;
   if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
   app.decorateRequest('claims', null);
-  app.decorate('authenticate', async function authenticate(request: FastifyRequest, reply: FastifyReply) {
-    const result = await verifyRequest(verifier, request.headers, cookieName ? { cookieName } : {});
-    if (!result.ok) return send(reply, result.refusal);
-    request.claims = result.claims;
+  const requestOptions = cookieName ? { cookieName } : {};
+  // A callback hook, not an async one: a verification decided at once (every cache hit, every
+  // refusal) goes on in the same tick without a promise. Only an unknown kid waits for the JWKS.
+  app.decorate('authenticate', function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const finish = (result: VerifyResult) => {
+      if (!result.ok) {
+        send(reply, result.refusal); // answered here: the route handler does not run
+        return;
+      }
+      request.claims = result.claims;
+      done();
+    };
+    const now = verifyRequestNow(verifier, request.headers, requestOptions);
+    if (now !== null) finish(now);
+    else verifyRequest(verifier, request.headers, requestOptions).then(finish, done);
   });
 }
 // Registered at the caller's scope, like fastify-plugin does, so the decorators are visible to its routes.

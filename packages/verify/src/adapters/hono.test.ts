@@ -1,5 +1,6 @@
+import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { VerifiedClaims } from '../index.js';
 import { adapterFixture, answerOf, checkRefusal, INSUFFICIENT_SCOPE, INVALID_TOKEN, NO_TOKEN } from '../test-support.js';
 import { requireRole, requireScope, type TesseraVariables, tesseraAuth } from './hono.js';
@@ -32,6 +33,14 @@ describe('Hono adapter (app.request)', () => {
     const res = await get('/api/me', f.bearer(f.tokens.reader));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ sub: 'reader', scope: 'orders:read profile' });
+  });
+
+  it('a token from a key published after start: waits for one JWKS refetch, then lets it through', async () => {
+    const before = f.jwksFetches.count;
+    const res = await get('/api/me', f.bearer(f.tokens.rotated));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sub: 'rotated-user', scope: 'orders:read' });
+    expect(f.jwksFetches.count).toBe(before + 1);
   });
 
   it('no token: 401 with a bare Bearer challenge', async () => {
@@ -71,5 +80,48 @@ describe('Hono adapter (app.request)', () => {
     const cookie = { cookie: `at=${f.tokens.plain}` };
     checkRefusal(await answerOf(await get('/api/me', cookie)), 401, 'unauthorized', NO_TOKEN);
     expect(await (await get('/cookie/me', cookie)).json()).toEqual({ sub: 'plain-user' });
+  });
+});
+
+// Under @hono/node-server the middleware reads the Node request's headers (c.env.incoming)
+// instead of building a Fetch Headers object: the same answers over a real socket.
+describe('Hono adapter (@hono/node-server, real socket)', () => {
+  let server: ServerType;
+  let base: string;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+        base = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  const fetchPath = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers });
+
+  it('verifies the Authorization header, refuses bad tokens and other schemes, and reads cookies only when asked', async () => {
+    expect(await (await fetchPath('/api/me', f.bearer(f.tokens.reader))).json()).toEqual({ sub: 'reader', scope: 'orders:read profile' });
+    checkRefusal(await answerOf(await fetchPath('/api/me')), 401, 'unauthorized', NO_TOKEN);
+    checkRefusal(
+      await answerOf(await fetchPath('/api/me', f.bearer(f.tokens.forged))),
+      401,
+      'invalid_token',
+      INVALID_TOKEN,
+      f.tokens.forged,
+    );
+    checkRefusal(
+      await answerOf(await fetchPath('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })),
+      401,
+      'invalid_request',
+      'Bearer error="invalid_request"',
+    );
+    const cookie = { cookie: `at=${f.tokens.plain}` };
+    checkRefusal(await answerOf(await fetchPath('/api/me', cookie)), 401, 'unauthorized', NO_TOKEN);
+    expect(await (await fetchPath('/cookie/me', cookie)).json()).toEqual({ sub: 'plain-user' });
   });
 });

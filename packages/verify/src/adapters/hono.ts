@@ -1,5 +1,14 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import {
+  checkRoles,
+  checkScopes,
+  type Refusal,
+  type TokenSource,
+  type VerifiedClaims,
+  verifyRequest,
+  verifyRequestNow,
+} from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** Hono context variables set by the middleware: `c.get('claims')`. */
@@ -17,6 +26,22 @@ const unauthenticated: Refusal = {
 };
 
 /**
+ * The request's Authorization (and, when wanted, Cookie) header. Under @hono/node-server the
+ * Node request is at `c.env.incoming`, and its parsed headers are read directly: going through
+ * `c.req.header()` there builds a whole Fetch `Headers` object for the request first.
+ */
+function tokenSource(c: Context, withCookie: boolean): TokenSource {
+  const incoming = (c.env as { incoming?: { headers?: IncomingHttpHeaders } } | undefined)?.incoming;
+  const headers = incoming?.headers;
+  if (headers !== undefined && typeof headers === 'object') {
+    return withCookie ? { authorization: headers.authorization, cookie: headers.cookie } : { authorization: headers.authorization };
+  }
+  return withCookie
+    ? { authorization: c.req.header('authorization'), cookie: c.req.header('cookie') }
+    : { authorization: c.req.header('authorization') };
+}
+
+/**
  * Hono middleware: verifies the Bearer token and sets `c.get('claims')`, or answers 401.
  *
  * @example
@@ -29,12 +54,10 @@ export function tesseraAuth(options: {
 }): MiddlewareHandler<{ Variables: TesseraVariables }> {
   const { verifier, cookieName } = options;
   if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('tesseraAuth: "verifier" is required');
+  const requestOptions = cookieName ? { cookieName } : {};
   return async (c, next) => {
-    const result = await verifyRequest(
-      verifier,
-      { authorization: c.req.header('authorization'), cookie: c.req.header('cookie') },
-      cookieName ? { cookieName } : {},
-    );
+    const source = tokenSource(c, cookieName !== undefined);
+    const result = verifyRequestNow(verifier, source, requestOptions) ?? (await verifyRequest(verifier, source, requestOptions));
     if (!result.ok) return send(c, result.refusal);
     c.set('claims', result.claims);
     await next();

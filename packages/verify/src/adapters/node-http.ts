@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Refusal, type VerifiedClaims, verifyRequest } from '../request.js';
+import { type Refusal, type VerifiedClaims, verifyRequest, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** Writes a refusal as JSON with its RFC 6750 headers. */
@@ -25,7 +25,8 @@ export async function authenticate(
   verifier: ResourceVerifier,
   options: { cookieName?: string } = {},
 ): Promise<VerifiedClaims | null> {
-  const result = await verifyRequest(verifier, req.headers, options.cookieName ? { cookieName: options.cookieName } : {});
+  const requestOptions = options.cookieName ? { cookieName: options.cookieName } : {};
+  const result = verifyRequestNow(verifier, req.headers, requestOptions) ?? (await verifyRequest(verifier, req.headers, requestOptions));
   if (result.ok) return result.claims;
   sendRefusal(res, result.refusal);
   return null;
