@@ -215,6 +215,20 @@ describe('per-IP throttling', () => {
     expectError(await passwordGrant(t.app, uniqueEmail('mix'), WRONG, { remoteAddress: ip }), 429, 'too_many_requests');
   });
 
+  // A shared address (NAT) in back-off: a good login must not restart the back-off for everyone behind it.
+  it('a success during an address back-off does not restart it', async () => {
+    const ip = '203.0.113.70';
+    for (let i = 0; i < 20; i++)
+      expectError(await passwordGrant(t.app, uniqueEmail('nat'), WRONG, { remoteAddress: ip }), 400, 'invalid_grant');
+    t.clock.advance(1_000);
+    expectError(await passwordGrant(t.app, uniqueEmail('nat'), WRONG, { remoteAddress: ip }), 400, 'invalid_grant');
+    const blocked = await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip });
+    expectError(blocked, 429);
+    t.clock.advance(retryAfter(blocked) * 1000);
+    expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip })).statusCode).toBe(200);
+    expect((await passwordGrant(t.app, victim.email, victim.password, { remoteAddress: ip })).statusCode).toBe(200);
+  });
+
   it('reads the client address from X-Forwarded-For only when TESSERA_TRUST_PROXY says so', async () => {
     const direct = await createTestApp();
     // Without trust, a spoofed header does not split one attacker into many.

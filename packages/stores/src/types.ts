@@ -190,9 +190,11 @@ export interface RateLimitStore {
   reset(key: string): Promise<void>;
   /**
    * Takes back one failure of the current window, atomically: an attempt charged in advance that
-   * then succeeded. Never goes below zero; no effect once the window has passed.
+   * then succeeded. Never goes below zero; no effect once the window has passed. With `restore`,
+   * `lastAt` goes back to `restore.to` if it still is `restore.ifAt` (the charge's own instant), so
+   * a forgiven attempt does not restart the back-off; a later failure's `lastAt` is kept.
    */
-  forgive(key: string, now: number): Promise<void>;
+  forgive(key: string, now: number, restore?: { ifAt: number; to: number }): Promise<void>;
 }
 
 /** Every store the auth server needs, from one backend. */

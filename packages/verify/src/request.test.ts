@@ -29,6 +29,17 @@ describe('verifyRequest: RFC 6750 answers', () => {
     expect((await verifyRequest(verifier, { authorization: [`Bearer ${token}`] })).ok).toBe(true);
   });
 
+  it('two Authorization headers: 401 invalid_request, whichever of them is valid', async () => {
+    const token = key.issue();
+    for (const authorization of [
+      [`Bearer ${token}`, 'Bearer other'],
+      ['Bearer other', `Bearer ${token}`],
+    ]) {
+      const result = await verifyRequest(verifier, { authorization });
+      expect(result.ok ? null : result.refusal.body.error).toBe('invalid_request');
+    }
+  });
+
   it('no credentials: 401 with a bare `Bearer` challenge (no error code, RFC 6750 §3.1)', async () => {
     for (const source of [{}, { authorization: '' }, { authorization: undefined }]) {
       const r = refusal(await verifyRequest(verifier, source));

@@ -54,6 +54,8 @@ function cookieValue(header: string | string[] | undefined, name: string): strin
 
 /** Extracts a Bearer token; `null` when absent, `false` when malformed. */
 export function extractToken(source: TokenSource, options: VerifyRequestOptions = {}): string | null | false {
+  // Two Authorization headers are ambiguous (which one would a proxy or the next service use?): refused.
+  if (Array.isArray(source.authorization) && source.authorization.length > 1) return false;
   const h = Array.isArray(source.authorization) ? source.authorization[0] : source.authorization;
   if (h !== undefined && h !== '') {
     const space = h.indexOf(' ');

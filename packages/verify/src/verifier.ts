@@ -122,7 +122,7 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
       } catch (err) {
         // A key we have not seen yet (rotation): refetch once, rate-limited, then retry.
         if (jwks && err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY && (await jwks.refreshForUnknownKid())) {
-          return core.verify(token);
+          return verifyNow(token); // the feed may have failed closed during the refetch
         }
         throw err;
       }

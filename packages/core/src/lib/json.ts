@@ -88,7 +88,7 @@ function countMemberNames(text: string): number {
 /**
  * Members of every object inside a parsed JSON value. `JSON.parse` creates plain objects whose
  * members are all own and enumerable (and never touches the prototype, even for `__proto__`), so
- * `for...in` counts exactly them, without the array `Object.values` would allocate.
+ * `for...in` over own names counts exactly them, without the array `Object.values` would allocate.
  */
 function countMembers(value: unknown): number {
   let n = 0;
@@ -101,6 +101,8 @@ function countMembers(value: unknown): number {
   }
   const object = value as Record<string, unknown>;
   for (const name in object) {
+    // Own members only: anything a polluted Object.prototype adds is not in the text.
+    if (!Object.hasOwn(object, name)) continue;
     n++;
     const v = object[name];
     if (typeof v === 'object' && v !== null) n += countMembers(v);

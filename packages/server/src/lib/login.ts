@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Tessera } from './context.js';
 import { type HttpError, tooManyRequests } from './http-errors.js';
 import { MAX_PASSWORD_LENGTH, normalizeEmail, verifyPassword } from './passwords.js';
-import { loginTargets } from './throttle.js';
+import { type Claim, loginTargets } from './throttle.js';
 
 /**
  * Checks a login's credentials under throttling. Unknown users are verified against a dummy
@@ -27,10 +27,16 @@ export async function checkCredentials(
   // the back-off at once instead of after every guess already ran. A success then takes the
   // charges back: the account's counter is cleared, the address loses only this attempt's charge
   // (one good password must not wipe out the failures of a spraying address).
-  let wait = (await t.throttle.retryAfter([account, ip])) || (await t.throttle.claim(...account));
+  let wait = await t.throttle.retryAfter([account, ip]);
+  let ipClaim: Claim | undefined;
   if (wait === 0) {
-    wait = await t.throttle.claim(...ip);
-    if (wait > 0) await t.throttle.forgive(account[0]); // refused for the address: no guess at the account happened
+    const accountClaim = await t.throttle.claim(...account);
+    wait = accountClaim.wait;
+    if (wait === 0) {
+      ipClaim = await t.throttle.claim(...ip);
+      wait = ipClaim.wait;
+      if (wait > 0) await accountClaim.forgive(); // refused for the address: no guess at the account happened
+    }
   }
   if (wait > 0) {
     t.metrics.logins.inc({ mode, result: 'throttled' });
@@ -44,7 +50,7 @@ export async function checkCredentials(
     throw refused();
   }
   await t.throttle.succeed(account[0]);
-  await t.throttle.forgive(ip[0]);
+  await ipClaim?.forgive();
   t.metrics.logins.inc({ mode, result: 'success' });
   return user;
 }

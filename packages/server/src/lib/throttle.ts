@@ -28,6 +28,13 @@ export function blockedFor(rule: ThrottleRule, failures: FailureCount, now: numb
   return Math.max(0, lastAt + delay - now);
 }
 
+/** What {@link LoginThrottle.claim} answers: seconds to wait (0: go ahead), and how to take the charge back. */
+export interface Claim {
+  wait: number;
+  /** Takes back this attempt's charge alone (earlier failures stay), for an attempt that succeeded or never ran. */
+  forgive(): Promise<void>;
+}
+
 /**
  * Login throttling on shared counters (the store), by account and by client IP. Only
  * failures count. During a back-off every attempt for the identifier is refused, even
@@ -56,29 +63,26 @@ export class LoginThrottle {
 
   /**
    * Checks the back-off of one identifier and, when it is clear, charges this attempt as a
-   * failure before the (slow) password check runs; a success then {@link succeed}s it away.
-   * Without the charge, a burst of concurrent guesses would all pass the check before any
-   * failure was recorded. Of attempts racing past one back-off, only the one whose charge
-   * directly follows what it saw goes ahead (the counter is atomic in every store, so this
-   * holds across nodes). Returns the seconds to wait, or 0 to go ahead.
+   * failure before the (slow) check runs; a success then {@link succeed}s it away, or calls the
+   * returned `forgive` to take back only this charge. Without the charge, a burst of concurrent
+   * guesses would all pass the check before any failure was recorded. Of attempts racing past one
+   * back-off, only the one whose charge directly follows what it saw goes ahead (the counter is
+   * atomic in every store, so this holds across nodes). `wait` is the seconds to wait, or 0.
    */
-  async claim(key: string, rule: ThrottleRule): Promise<number> {
+  async claim(key: string, rule: ThrottleRule): Promise<Claim> {
     const now = this.#clock();
     const seen = await this.#store.get(key, now);
     const wait = seen ? blockedFor(rule, seen, now) : 0;
-    if (wait > 0) return Math.ceil(wait / 1000);
+    if (wait > 0) return { wait: Math.ceil(wait / 1000), forgive: async () => {} };
     const charged = await this.#store.recordFailure(key, now, rule.windowMs);
-    if (charged.count <= rule.free || charged.count === (seen?.count ?? 0) + 1) return 0;
-    return Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000));
+    // Taking the charge back also puts lastAt back, so a success does not restart the back-off.
+    const forgive = () => this.#store.forgive(key, this.#clock(), { ifAt: charged.lastAt, to: seen?.lastAt ?? charged.lastAt });
+    if (charged.count <= rule.free || charged.count === (seen?.count ?? 0) + 1) return { wait: 0, forgive };
+    return { wait: Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000)), forgive };
   }
 
   async succeed(key: string): Promise<void> {
     await this.#store.reset(key);
-  }
-
-  /** Takes back the charge {@link claim} made for an attempt that succeeded, without clearing earlier failures. */
-  async forgive(key: string): Promise<void> {
-    await this.#store.forgive(key, this.#clock());
   }
 }
 

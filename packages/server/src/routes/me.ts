@@ -74,7 +74,7 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
       if (!user) throw unauthorized('the account no longer exists', false);
       const key = `password:acct:${user.id}`;
       // Charged before the check, cleared once the current password is right (see LoginThrottle.claim).
-      const wait = await t.throttle.claim(key, ACCOUNT_RULE);
+      const { wait } = await t.throttle.claim(key, ACCOUNT_RULE);
       if (wait > 0) throw tooManyRequests(wait);
       if (!(await verifyPassword(user.passwordHash, request.body.current_password))) {
         throw badRequest('the current password is wrong', 'invalid_grant');

@@ -45,9 +45,8 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
       // "email_taken" tells whoever asks that an account exists: each client address may learn that
       // only a few times an hour. Every attempt is charged up front (so a parallel burst meets the
       // back-off too) and a created account takes its charge back.
-      const [throttleKey, rule] = registrationTarget(request.ip);
-      const wait = await t.throttle.claim(throttleKey, rule);
-      if (wait > 0) throw tooManyRequests(wait);
+      const claim = await t.throttle.claim(...registrationTarget(request.ip));
+      if (claim.wait > 0) throw tooManyRequests(claim.wait);
       const now = t.clock();
       const user = {
         id: randomUUID(),
@@ -64,7 +63,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
         if (err instanceof EmailTakenError) throw new HttpError(409, 'email_taken', 'an account with this email exists');
         throw err;
       }
-      await t.throttle.forgive(throttleKey);
+      await claim.forgive();
       return reply.code(201).send({ id: user.id, email, name, created_at: new Date(now).toISOString() });
     },
   );

@@ -61,6 +61,19 @@ export function rateLimitContract(stores: () => Stores): void {
     expect(await rl.get('never-seen', T0)).toBeNull();
   });
 
+  it("rate limits: forgive restores lastAt only while it is still the forgiven charge's", async () => {
+    const rl = stores().rateLimits;
+    await rl.recordFailure('k', T0, WINDOW);
+    await rl.recordFailure('k', T0 + 100, WINDOW); // the charge of an attempt that will succeed
+    await rl.forgive('k', T0 + 200, { ifAt: T0 + 100, to: T0 });
+    expect(await rl.get('k', T0 + 200)).toEqual({ count: 1, lastAt: T0 });
+    // A failure recorded after the charge keeps its own lastAt.
+    await rl.recordFailure('k', T0 + 300, WINDOW);
+    await rl.recordFailure('k', T0 + 400, WINDOW);
+    await rl.forgive('k', T0 + 500, { ifAt: T0 + 300, to: T0 });
+    expect(await rl.get('k', T0 + 500)).toEqual({ count: 2, lastAt: T0 + 400 });
+  });
+
   // Online guessing: parallel wrong passwords must each count, or throttling is bypassed.
   it('rate limits: 30 concurrent failures each count once', async () => {
     const rl = stores().rateLimits;

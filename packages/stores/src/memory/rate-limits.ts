@@ -53,9 +53,11 @@ export function createMemoryRateLimitStore(): RateLimitStore {
       counters.delete(key);
     },
 
-    async forgive(key, now) {
+    async forgive(key, now, restore) {
       const c = counters.get(key);
-      if (c && c.windowEndsAt > now && c.count > 0) c.count--;
+      if (!c || c.windowEndsAt <= now || c.count === 0) return;
+      c.count--;
+      if (restore && c.lastAt === restore.ifAt) c.lastAt = restore.to;
     },
   };
 }

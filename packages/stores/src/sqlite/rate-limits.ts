@@ -22,8 +22,9 @@ export function createSqliteRateLimitStore(db: Database): RateLimitStore {
     'SELECT count, last_at FROM rate_limits WHERE key = ? AND window_ends_at > ?',
   );
   const reset = db.prepare<[string]>('DELETE FROM rate_limits WHERE key = ?');
-  const forgive = db.prepare<[string, number]>(
-    'UPDATE rate_limits SET count = count - 1 WHERE key = ? AND window_ends_at > ? AND count > 0',
+  const forgive = db.prepare<[{ key: string; now: number; ifAt: number | null; to: number | null }]>(
+    `UPDATE rate_limits SET count = count - 1, last_at = CASE WHEN last_at = @ifAt THEN @to ELSE last_at END
+     WHERE key = @key AND window_ends_at > @now AND count > 0`,
   );
   // The interface has no delete-expired method, yet failures sprayed over many identifiers
   // would grow the table forever; an amortised sweep bounds it by one window's identifiers.
@@ -50,8 +51,8 @@ export function createSqliteRateLimitStore(db: Database): RateLimitStore {
       reset.run(key);
     },
 
-    async forgive(key, now) {
-      forgive.run(key, now);
+    async forgive(key, now, restore) {
+      forgive.run({ key, now, ifAt: restore?.ifAt ?? null, to: restore?.to ?? null });
     },
   };
 }

@@ -35,6 +35,16 @@ beforeAll(async () => {
   app.get('/admin', { preHandler: [app.authenticate, requireRole('admin', 'owner')] }, async (request) => ({ sub: request.claims?.sub }));
   app.get('/guard-only', { preHandler: requireScope('orders:read') }, async () => ({ reached: true }));
   app.get('/public', async (request) => ({ claims: request.claims }));
+  // Awaited from the app's own async hook rather than mounted as the preHandler itself.
+  app.get(
+    '/wrapped',
+    {
+      preHandler: async (request, reply) => {
+        await app.authenticate(request, reply);
+      },
+    },
+    async (request) => ({ sub: request.claims?.sub }),
+  );
 });
 
 afterAll(async () => {
@@ -58,6 +68,12 @@ describe('Fastify adapter (app.inject)', () => {
     expect(f.jwksFetches.count).toBe(before + 1);
     expect((await get('/me', f.bearer(f.tokens.rotated))).statusCode).toBe(200);
     expect(f.jwksFetches.count).toBe(before + 1);
+  });
+
+  it('awaited from an async hook: lets a valid token through and answers the refusal itself', async () => {
+    expect((await get('/wrapped', f.bearer(f.tokens.reader))).json()).toEqual({ sub: 'reader' });
+    checkRefusal(wire(await get('/wrapped', f.bearer(f.tokens.forged))), 401, 'invalid_token', INVALID_TOKEN, f.tokens.forged);
+    checkRefusal(wire(await get('/wrapped')), 401, 'unauthorized', NO_TOKEN);
   });
 
   it('no token: 401 with a bare Bearer challenge', async () => {

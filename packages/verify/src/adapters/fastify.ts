@@ -23,8 +23,11 @@ declare module 'fastify' {
     claims: VerifiedClaims | null;
   }
   interface FastifyInstance {
-    /** preHandler: verifies the Bearer token and sets `request.claims`, or answers 401. */
-    authenticate: preHandlerHookHandler;
+    /**
+     * preHandler: verifies the Bearer token and sets `request.claims`, or answers 401. Also
+     * awaitable from an async hook of your own: `await app.authenticate(request, reply)`.
+     */
+    authenticate: preHandlerHookHandler & ((request: FastifyRequest, reply: FastifyReply) => Promise<void>);
   }
 }
 
@@ -52,7 +55,14 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
   const requestOptions = cookieName ? { cookieName } : {};
   // A callback hook, not an async one: a verification decided at once (every cache hit, every
   // refusal) goes on in the same tick without a promise. Only an unknown kid waits for the JWKS.
-  app.decorate('authenticate', function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  function authenticate(request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction): Promise<void> | undefined {
+    // Also awaitable from an app's own async hook: `await app.authenticate(request, reply)`.
+    if (typeof done !== 'function') {
+      return verifyRequest(verifier, request.headers, requestOptions).then((result) => {
+        if (!result.ok) send(reply, result.refusal);
+        else request.claims = result.claims;
+      });
+    }
     const finish = (result: VerifyResult) => {
       if (!result.ok) {
         send(reply, result.refusal); // answered here: the route handler does not run
@@ -64,7 +74,10 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
     const now = verifyRequestNow(verifier, request.headers, requestOptions);
     if (now !== null) finish(now);
     else verifyRequest(verifier, request.headers, requestOptions).then(finish, done);
-  });
+    return undefined;
+  }
+  // Both shapes at once: a callback hook when Fastify passes `done`, a promise when awaited.
+  app.decorate('authenticate', authenticate as FastifyInstance['authenticate']);
 }
 // Registered at the caller's scope, like fastify-plugin does, so the decorators are visible to its routes.
 Object.assign(tesseraAuth, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'tessera-auth' });

@@ -27,14 +27,20 @@ const unauthenticated: Refusal = {
 
 /**
  * The request's Authorization (and, when wanted, Cookie) header. Under @hono/node-server the
- * Node request is at `c.env.incoming`, and its parsed headers are read directly: going through
- * `c.req.header()` there builds a whole Fetch `Headers` object for the request first.
+ * Node request is at `c.env.incoming`, and its headers are read directly: going through
+ * `c.req.header()` there builds a whole Fetch `Headers` object for the request first. Every
+ * Authorization header is passed on (`headersDistinct`), so two of them are refused as they are
+ * through `c.req.header()`, which joins them.
  */
 function tokenSource(c: Context, withCookie: boolean): TokenSource {
-  const incoming = (c.env as { incoming?: { headers?: IncomingHttpHeaders } } | undefined)?.incoming;
-  const headers = incoming?.headers;
-  if (headers !== undefined && typeof headers === 'object') {
-    return withCookie ? { authorization: headers.authorization, cookie: headers.cookie } : { authorization: headers.authorization };
+  const incoming = (
+    c.env as { incoming?: { headersDistinct?: Record<string, string[] | undefined>; headers?: IncomingHttpHeaders } } | undefined
+  )?.incoming;
+  const distinct = incoming?.headersDistinct;
+  if (distinct !== undefined && typeof distinct === 'object' && incoming?.headers !== undefined) {
+    return withCookie
+      ? { authorization: distinct.authorization, cookie: incoming.headers.cookie }
+      : { authorization: distinct.authorization };
   }
   return withCookie
     ? { authorization: c.req.header('authorization'), cookie: c.req.header('cookie') }
