@@ -40,7 +40,9 @@ export function hasUniqueMembers(text: string): boolean {
  */
 function uniqueMembers(text: string, value: unknown): boolean {
   const names = countMemberNames(text);
-  return names >= 0 && names === countMembers(value);
+  // for...in also walks enumerable members inherited from a polluted Object.prototype (which no
+  // JSON text spells): then only own members are counted, the slower way.
+  return names >= 0 && names === (Object.keys(Object.prototype).length === 0 ? countMembers(value) : countOwnMembers(value));
 }
 
 // Kind of each open container while walking: 1 for an object, 0 for an array.
@@ -88,7 +90,8 @@ function countMemberNames(text: string): number {
 /**
  * Members of every object inside a parsed JSON value. `JSON.parse` creates plain objects whose
  * members are all own and enumerable (and never touches the prototype, even for `__proto__`), so
- * `for...in` over own names counts exactly them, without the array `Object.values` would allocate.
+ * `for...in` counts exactly them (unless Object.prototype was polluted, see {@link uniqueMembers}),
+ * without the array `Object.values` would allocate.
  */
 function countMembers(value: unknown): number {
   let n = 0;
@@ -101,11 +104,18 @@ function countMembers(value: unknown): number {
   }
   const object = value as Record<string, unknown>;
   for (const name in object) {
-    // Own members only: anything a polluted Object.prototype adds is not in the text.
-    if (!Object.hasOwn(object, name)) continue;
     n++;
     const v = object[name];
     if (typeof v === 'object' && v !== null) n += countMembers(v);
   }
+  return n;
+}
+
+/** {@link countMembers} for a process whose Object.prototype was polluted: own members only. */
+function countOwnMembers(value: unknown): number {
+  let n = 0;
+  const items = Array.isArray(value) ? value : Object.values(value as object);
+  if (!Array.isArray(value)) n += items.length;
+  for (const v of items) if (typeof v === 'object' && v !== null) n += countOwnMembers(v);
   return n;
 }

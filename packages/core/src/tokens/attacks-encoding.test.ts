@@ -244,6 +244,20 @@ describe('payload and header bytes', () => {
     }
   });
 
+  // prototype pollution elsewhere in the process: inherited enumerable members are not in any token's text
+  it('still counts members right when Object.prototype was polluted (no recursion, duplicates still refused)', () => {
+    const base = JSON.stringify(claims()).slice(0, -1);
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.injected = { nested: {} };
+    try {
+      const fresh = verifierFor(Object.values(keys), { cache: false });
+      expect(fresh.verify(forge(header(keys.ES256), `${base},"ctx":{"a":[{"b":1}]}}`, keys.ES256)).sub).toBe('user-1');
+      expectRefused(fresh, forge(header(keys.ES256), `${base},"ctx":{"a":1,"a":2}}`, keys.ES256), ErrorCodes.TOKEN_MALFORMED);
+    } finally {
+      delete polluted.injected;
+    }
+  });
+
   it('accepts repeated names in different objects and escaped quotes in values', () => {
     const base = JSON.stringify(claims({ name: 'a "quoted" \\ name' })).slice(0, -1);
     const p = `${base},"x":{"sub":1},"y":[{"sub":1},{"sub":2}]}`;
