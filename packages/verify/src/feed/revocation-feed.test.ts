@@ -1,3 +1,5 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ErrorCodes } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -332,9 +334,76 @@ describe('RevocationFeed rules', () => {
     const feed = new RevocationFeed({ issuer: 'http://auth.test', clock: manualClock() });
     feed.apply({ cursor: '5', sid: 's5', sub: null, not_before: 1, until: 9e9 });
     feed.apply({ cursor: '3', sid: 's3', sub: null, not_before: 1, until: 9e9 });
-    for (const bad of [null, {}, { cursor: 7 }, { cursor: '8', not_before: '1', until: 2 }]) feed.apply(bad as unknown as WireEvent);
+    for (const bad of [
+      null,
+      {},
+      { cursor: 7 },
+      { cursor: '8', not_before: '1', until: 2 },
+      { cursor: '9', sid: { toString: 's3' }, not_before: 1, until: 9e9 },
+      { cursor: '10', sid: null, sub: 42, not_before: 1, until: 9e9 },
+      { cursor: '11', not_before: 1, until: 9e9 },
+      { cursor: '12', sid: 's12', not_before: JSON.parse('1e400'), until: 9e9 },
+      { cursor: '13', sid: 's13', not_before: 1, until: 9e9, at: 'now' },
+      { cursor: 'x'.repeat(65), sid: 's14', not_before: 1, until: 9e9 },
+    ])
+      feed.apply(bad as unknown as WireEvent);
     expect(feed.status()).toMatchObject({ events: 2, cursor: '5', rules: 2 });
     expect(feed.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: 0, sid: 's3' })).toBe(true);
     expect(feed.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: 5, sid: 's3' })).toBe(false);
+  });
+});
+
+// Half-open connections: a peer that vanished without FIN or RST never errors the socket, so only
+// silence can tell. The auth server writes a heartbeat every 15 s; the feed gives up after its
+// sseIdleTimeoutMs of nothing, and reconnects (then catches up).
+describe('a silent SSE peer', () => {
+  let server: Server;
+  let issuer: string;
+  let streamRequests = 0;
+  let mode: 'silent-stream' | 'no-answer' = 'silent-stream';
+  const held = new Set<ServerResponse>();
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url?.startsWith('/v1/revocations/stream')) {
+        streamRequests++;
+        held.add(res);
+        if (mode === 'silent-stream') res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
+        return; // and then nothing, ever
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"events":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const res of held) res.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  for (const m of ['silent-stream', 'no-answer'] as const) {
+    it(`${m === 'silent-stream' ? 'a stream that sends nothing after its headers' : 'a server that never answers'} is dropped after sseIdleTimeoutMs and retried`, async () => {
+      mode = m;
+      const before = streamRequests;
+      const feed = new RevocationFeed({ issuer, sseIdleTimeoutMs: 150, minRetryMs: 10, maxRetryMs: 20 });
+      try {
+        await feed.start();
+        await poll(
+          () => streamRequests >= before + 3 && feed.status().reconnects >= 2,
+          'the feed to give up on the silent stream and retry',
+        );
+        if (m === 'no-answer') expect(feed.status().connected).toBe(false);
+      } finally {
+        feed.close();
+      }
+    });
+  }
+
+  it('refuses a sseIdleTimeoutMs that is not a positive number', () => {
+    for (const sseIdleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new RevocationFeed({ issuer, sseIdleTimeoutMs })).toThrow(/sseIdleTimeoutMs/);
+    }
   });
 });

@@ -26,6 +26,11 @@ export interface RevocationFeedOptions {
   failMode?: 'open' | 'closed';
   /** Outage tolerated before `failMode` applies. Default 60 000. */
   maxOutageMs?: number;
+  /**
+   * An SSE stream that delivers no byte for this long is taken for dead (a half-open connection
+   * sends no error) and reconnected. The auth server writes a heartbeat every 15 s. Default 45 000.
+   */
+  sseIdleTimeoutMs?: number;
   /** Reconnect back-off bounds. Default 100 → 5 000. */
   minRetryMs?: number;
   maxRetryMs?: number;
@@ -76,10 +81,32 @@ function validate(options: RevocationFeedOptions): void {
   if (options.failMode !== undefined && options.failMode !== 'open' && options.failMode !== 'closed') {
     throw new OptionError('"revocations.failMode" must be "open" or "closed"');
   }
+  if (options.sseIdleTimeoutMs !== undefined && (!Number.isFinite(options.sseIdleTimeoutMs) || options.sseIdleTimeoutMs <= 0)) {
+    throw new OptionError('"revocations.sseIdleTimeoutMs" must be a positive number');
+  }
   for (const k of ['maxOutageMs', 'minRetryMs', 'maxRetryMs'] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new OptionError(`"revocations.${k}" must be a non-negative number`);
   }
+}
+
+const optionalString = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.length > 0 && v.length <= 256);
+
+/** An event as the auth server writes it: a cursor, finite times, and a session and/or subject id. */
+function isWireEvent(e: unknown): e is WireEvent {
+  if (typeof e !== 'object' || e === null) return false;
+  const { cursor, sid, sub, not_before, until, at } = e as Record<string, unknown>;
+  return (
+    typeof cursor === 'string' &&
+    cursor.length > 0 &&
+    cursor.length <= 64 &&
+    Number.isFinite(not_before) &&
+    Number.isFinite(until) &&
+    (at === undefined || Number.isFinite(at)) &&
+    optionalString(sid) &&
+    optionalString(sub) &&
+    (typeof sid === 'string' || typeof sub === 'string')
+  );
 }
 
 function later(a: string | null, b: string): string {
@@ -122,6 +149,7 @@ export class RevocationFeed {
       maxOutageMs: options.maxOutageMs ?? 60_000,
       minRetryMs: options.minRetryMs ?? 100,
       maxRetryMs: options.maxRetryMs ?? 5_000,
+      sseIdleTimeoutMs: options.sseIdleTimeoutMs ?? 45_000,
       fetch: options.fetch ?? globalThis.fetch,
       clock: options.clock ?? Date.now,
       ...(options.redis !== undefined ? { redis: options.redis } : {}),
@@ -170,7 +198,7 @@ export class RevocationFeed {
 
   /** Applies one event (live, replayed or caught up); malformed events are ignored. */
   apply(e: WireEvent): void {
-    if (typeof e?.cursor !== 'string' || typeof e.not_before !== 'number' || typeof e.until !== 'number') return;
+    if (!isWireEvent(e)) return;
     this.#maybePrune();
     const rule: RevocationRule = { sid: e.sid, sub: e.sub, notBefore: e.not_before, until: e.until };
     this.list.add(rule);
@@ -225,7 +253,12 @@ export class RevocationFeed {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.#cursor !== null) headers['last-event-id'] = this.#cursor;
     const run = async () => {
-      const res = await this.#o.fetch(`${this.#o.issuer}/v1/revocations/stream`, { headers, signal: abort.signal });
+      // A server that takes the connection but never answers is as dead as a silent stream.
+      const answerTimer = setTimeout(() => abort.abort(), this.#o.sseIdleTimeoutMs);
+      answerTimer.unref();
+      const res = await this.#o
+        .fetch(`${this.#o.issuer}/v1/revocations/stream`, { headers, signal: abort.signal })
+        .finally(() => clearTimeout(answerTimer));
       if (!res.ok || !res.body) throw new Error(`revocation stream answered ${res.status}`);
       this.#up();
       const parse = createSseParser((ev) => {
@@ -237,7 +270,24 @@ export class RevocationFeed {
         }
       });
       const decoder = new TextDecoder();
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) parse(decoder.decode(chunk, { stream: true }));
+      // A half-open connection (peer gone, no FIN or RST) delivers nothing and raises nothing:
+      // with no byte, not even a heartbeat, for sseIdleTimeoutMs, the stream is dropped.
+      let lastByteAt = performance.now();
+      const idle = setInterval(
+        () => {
+          if (performance.now() - lastByteAt >= this.#o.sseIdleTimeoutMs) abort.abort();
+        },
+        Math.max(10, Math.min(1_000, this.#o.sseIdleTimeoutMs / 4)),
+      );
+      idle.unref();
+      try {
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+          lastByteAt = performance.now();
+          parse(decoder.decode(chunk, { stream: true }));
+        }
+      } finally {
+        clearInterval(idle);
+      }
     };
     run()
       .catch(() => undefined)
