@@ -56,6 +56,27 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     expect(json(await introspect(access_token, basic('rs2', 'another-secret-of-16+chars'))).active).toBe(true);
   });
 
+  // Online guessing of resource-server secrets: wrong credentials are counted per client address.
+  it('after 10 wrong credentials from one address, answers 429 with Retry-After, even to the right ones; other addresses are unaffected', async () => {
+    const app = (await createTestApp({ TESSERA_INTROSPECTION_CLIENTS: `rs1:${SECRET}` })).app;
+    const { access_token } = await tokenLogin(app, await register(app));
+    const from = (remoteAddress: string, authorization: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/oauth/introspect',
+        remoteAddress,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+        payload: new URLSearchParams({ token: access_token }).toString(),
+      });
+    for (let i = 0; i < 30; i++) expect(json(await from('203.0.113.20', basic('rs1', SECRET))).active).toBe(true);
+    for (let i = 0; i < 10; i++)
+      expectError(await from('203.0.113.20', basic('rs1', `guess-${i}-xxxxxxxxxxxxxxxx`)), 401, 'invalid_client');
+    const blocked = await from('203.0.113.20', basic('rs1', SECRET));
+    expectError(blocked, 429, 'too_many_requests');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(json(await from('198.51.100.20', basic('rs1', SECRET))).active).toBe(true);
+  });
+
   it('answers a live access token with active: true and its claims', async () => {
     const { access_token } = await tokenLogin(t.app, user);
     const res = await introspect(access_token);

@@ -81,6 +81,11 @@ export class LoginThrottle {
     return { wait: Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000)), forgive };
   }
 
+  /** Records one failure after the fact, for checks too frequent to charge in advance. */
+  async fail(key: string, rule: ThrottleRule): Promise<void> {
+    await this.#store.recordFailure(key, this.#clock(), rule.windowMs);
+  }
+
   async succeed(key: string): Promise<void> {
     await this.#store.reset(key);
   }
@@ -91,6 +96,14 @@ export class LoginThrottle {
  * 10 an hour freely, then the same back-off as logins, never more than 100 in an hour.
  */
 export const REGISTRATION_RULE: ThrottleRule = { free: 10, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 100 };
+
+/** Per client IP, for wrong resource-server credentials at the RFC 7662 introspection endpoint. */
+export const CLIENT_AUTH_RULE: ThrottleRule = { free: 10, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 1000 };
+
+/** Throttle identifier of resource-server client authentication: the client IP. */
+export function clientAuthTarget(ip: string): [key: string, rule: ThrottleRule] {
+  return [`client:ip:${ip}`, CLIENT_AUTH_RULE];
+}
 
 /** Throttle identifier of a sign-up: the client IP. */
 export function registrationTarget(ip: string): [key: string, rule: ThrottleRule] {

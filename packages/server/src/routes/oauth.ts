@@ -3,10 +3,11 @@ import type { AccessTokenClaims } from '@tessera/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tessera } from '../lib/context.js';
 import { findRefreshToken } from '../lib/grants.js';
-import { HttpError } from '../lib/http-errors.js';
+import { HttpError, tooManyRequests } from '../lib/http-errors.js';
 import { revokeSession } from '../lib/revoke.js';
 import { safeEqual } from '../lib/secrets.js';
 import { isLive } from '../lib/sessions.js';
+import { clientAuthTarget } from '../lib/throttle.js';
 
 interface Body {
   token: string;
@@ -19,8 +20,25 @@ const bodySchema = {
   properties: { token: { type: 'string', maxLength: 16384 }, token_type_hint: { type: 'string', maxLength: 64 } },
 } as const;
 
-/** RFC 6749 §2.3.1 client authentication by HTTP Basic, against the configured resource-server credentials. */
-function authenticateClient(t: Tessera, request: FastifyRequest): string {
+/**
+ * RFC 6749 §2.3.1 client authentication by HTTP Basic, against the configured resource-server
+ * credentials. Wrong credentials are counted per client address; past a few, the address gets
+ * 429 for a back-off. Checked with one read and charged only on failure: resource servers
+ * introspect often, and their secrets are long, so a burst can only win a handful of guesses more.
+ */
+async function authenticateClient(t: Tessera, request: FastifyRequest): Promise<string> {
+  const target = clientAuthTarget(request.ip);
+  const wait = await t.throttle.retryAfter([target]);
+  if (wait > 0) throw tooManyRequests(wait);
+  try {
+    return checkClientCredentials(t, request);
+  } catch (err) {
+    await t.throttle.fail(...target);
+    throw err;
+  }
+}
+
+function checkClientCredentials(t: Tessera, request: FastifyRequest): string {
   const invalid = new HttpError(401, 'invalid_client', 'resource-server credentials are required (HTTP Basic)', {
     'www-authenticate': 'Basic realm="tessera"',
   });
@@ -60,7 +78,7 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
     '/oauth/introspect',
     { schema: { summary: 'RFC 7662 token introspection (resource-server credentials)', tags: ['oauth'], body: bodySchema } },
     async (request, reply) => {
-      authenticateClient(t, request);
+      await authenticateClient(t, request);
       reply.header('cache-control', 'no-store');
       const { token } = request.body;
       if (token.startsWith('rt_')) {
