@@ -42,19 +42,17 @@ export interface AppOptions {
 }
 
 /** Paths pino must never print: credentials in headers and bodies, cookies both ways. */
+/** Members that carry credentials, censored wherever an operator's log line puts them (three levels deep). */
+const SECRET_MEMBERS = ['password', 'current_password', 'new_password', 'refresh_token', 'access_token', 'token', 'csrf_token'];
+
 export const REDACT = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.current_password',
-  '*.new_password',
-  '*.refresh_token',
-  '*.access_token',
-  '*.token',
-  // The double-submit token is a credential too (the login response carries it).
-  '*.csrf_token',
+  // The double-submit token (csrf_token) is a credential too: the login response carries it.
+  ...SECRET_MEMBERS.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];
 
 const BODY_LIMIT = 16 * 1024;

@@ -173,6 +173,9 @@ describe('logs', () => {
       (app) => {
         app.addHook('preHandler', async (request) => {
           request.log.info({ body: request.body }, 'body');
+          // Deeper and shallower than a request body: nested in a wrapper, and at the top of the line.
+          request.log.info({ context: { body: request.body } }, 'nested body');
+          request.log.info(request.body as object, 'bare body');
         });
         app.addHook('onSend', async (request, _reply, payload) => {
           if (typeof payload === 'string' && payload.startsWith('{')) request.log.info({ body: JSON.parse(payload) }, 'response body');
