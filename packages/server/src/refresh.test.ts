@@ -44,6 +44,48 @@ describe('POST /v1/token, refresh_token grant', () => {
     expect(third.refresh_token).not.toBe(second.refresh_token);
   });
 
+  // Scope escalation by refresh: RFC 6749 §6, the new scope must not include any scope not originally granted.
+  it('keeps the scope granted at login: a refresh may narrow it for one access token, never widen it', async () => {
+    const token = (payload: Record<string, string>) => t.app.inject({ method: 'POST', url: '/v1/token', payload });
+    const login = json<Tokens & { scope?: string }>(
+      await token({ grant_type: 'password', username: user.email, password: user.password, scope: 'openid profile' }),
+    );
+    expect(decodePayload(login.access_token).scope).toBe('openid profile');
+    const refresh = (refresh_token: string, scope?: string) =>
+      token({ grant_type: 'refresh_token', refresh_token, ...(scope ? { scope } : {}) });
+    // Wider, or another scope: refused, and the token is not spent.
+    for (const scope of ['openid profile email', 'offline_access', 'openid email']) {
+      expectError(await refresh(login.refresh_token, scope), 400, 'invalid_scope');
+    }
+    // Omitted: the granted scope. Narrower: that access token only; the family keeps what it was granted.
+    const same = json<Tokens & { scope?: string }>(await refresh(login.refresh_token));
+    expect(decodePayload(same.access_token).scope).toBe('openid profile');
+    const narrow = json<Tokens & { scope?: string }>(await refresh(same.refresh_token, 'openid'));
+    expect(decodePayload(narrow.access_token).scope).toBe('openid');
+    const back = json<Tokens & { scope?: string }>(await refresh(narrow.refresh_token, 'profile openid'));
+    expect(decodePayload(back.access_token).scope).toBe('profile openid');
+    expectError(await refresh(back.refresh_token, 'openid email'), 400, 'invalid_scope');
+
+    // A login that asked for no scope gets none by refresh either.
+    const bare = await tokenLogin(t.app, user);
+    expect(decodePayload(bare.access_token).scope).toBeUndefined();
+    expectError(await refresh(bare.refresh_token, 'openid'), 400, 'invalid_scope');
+    expect(decodePayload(json<Tokens>(await refresh(bare.refresh_token)).access_token).scope).toBeUndefined();
+  });
+
+  it('a spent token asking for another scope is still reuse: the family is revoked', async () => {
+    const login = await tokenLogin(t.app, user);
+    await refreshOk(login.refresh_token);
+    t.clock.advance(60_000);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/token',
+      payload: { grant_type: 'refresh_token', refresh_token: login.refresh_token, scope: 'openid email' },
+    });
+    expectError(res, 400, 'invalid_grant');
+    expect(res.body).toContain('already used');
+  });
+
   it('gives 50 concurrent refreshes with one token the same successor (two tabs racing)', async () => {
     const first = await tokenLogin(t.app, user);
     const results = await Promise.all(Array.from({ length: 50 }, () => refreshGrant(t.app, first.refresh_token)));

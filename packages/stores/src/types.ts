@@ -94,6 +94,12 @@ export interface RefreshToken {
   rotatedAt: number | null;
   /** The token that replaced it. */
   successorId: string | null;
+  /**
+   * The scope the family was granted at login (space-separated; '' when none was asked for).
+   * A refresh may ask for less, never more, and the successor keeps this one (RFC 6749 §6).
+   * null only for families stored before scopes were recorded.
+   */
+  scope: string | null;
 }
 
 /** Outcome of {@link RefreshStore.rotate}. */

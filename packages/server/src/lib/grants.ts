@@ -72,6 +72,7 @@ export async function issueTokenSession(t: Tessera, user: User, client: ClientIn
     expiresAt,
     rotatedAt: null,
     successorId: null,
+    scope: options.scope ?? '',
   });
   return response(t, accessToken(t, user, session, options, 'password'), formatRefreshToken(id, secret), options.scope);
 }
@@ -116,6 +117,16 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
     t.metrics.refreshes.inc({ result: 'expired' });
     throw invalidGrant('the refresh token has expired or its session ended');
   }
+  // RFC 6749 §6: a refresh may narrow the scope the family was granted, never widen it (a family
+  // stored before scopes were recorded is bounded by TESSERA_SCOPES, checked already). A token
+  // used again after its grace window goes on to reuse detection whatever scope it asks for.
+  const reused = row.rotatedAt !== null && now - row.rotatedAt > t.config.refreshGrace * 1000;
+  if (!reused && options.scope !== undefined && row.scope !== null) {
+    const granted = new Set(row.scope.split(' ').filter(Boolean));
+    if (!options.scope.split(' ').every((s) => granted.has(s))) {
+      throw new HttpError(400, 'invalid_scope', 'a refresh cannot ask for a scope the login was not granted');
+    }
+  }
   const next = t.secrets.successor(row.id, secret);
   const result = await t.stores.refreshTokens.rotate(
     row.id,
@@ -136,5 +147,6 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   }
   const { user } = owner;
   t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
-  return response(t, accessToken(t, user, session, options, 'refresh_token'), formatRefreshToken(next.id, next.secret), options.scope);
+  const granted = { ...options, scope: options.scope ?? (row.scope || undefined) };
+  return response(t, accessToken(t, user, session, granted, 'refresh_token'), formatRefreshToken(next.id, next.secret), granted.scope);
 }

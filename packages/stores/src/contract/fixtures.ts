@@ -50,6 +50,7 @@ export function makeRefresh(session: Session, overrides: Partial<RefreshToken> =
     expiresAt: session.absoluteExpiresAt,
     rotatedAt: null,
     successorId: null,
+    scope: 'openid profile',
     ...overrides,
   };
 }

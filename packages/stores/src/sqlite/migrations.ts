@@ -96,4 +96,11 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX rate_limits_window_ends_at ON rate_limits (window_ends_at);
     `,
   },
+  {
+    version: 2,
+    name: 'refresh token families remember their granted scope',
+    // Families from before this step have NULL ("not recorded"): the server then bounds their
+    // refreshes by TESSERA_SCOPES, as it did when they were issued. New families store '' for none.
+    up: `ALTER TABLE refresh_tokens ADD COLUMN scope TEXT;`,
+  },
 ];

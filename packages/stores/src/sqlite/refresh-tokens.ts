@@ -10,6 +10,7 @@ interface RefreshRow {
   expires_at: number;
   rotated_at: number | null;
   successor_id: string | null;
+  scope: string | null;
 }
 
 const toToken = (r: RefreshRow): RefreshToken => ({
@@ -21,6 +22,7 @@ const toToken = (r: RefreshRow): RefreshToken => ({
   expiresAt: r.expires_at,
   rotatedAt: r.rotated_at,
   successorId: r.successor_id,
+  scope: r.scope,
 });
 
 const toRow = (t: RefreshToken): RefreshRow => ({
@@ -32,6 +34,7 @@ const toRow = (t: RefreshToken): RefreshRow => ({
   expires_at: t.expiresAt,
   rotated_at: t.rotatedAt,
   successor_id: t.successorId,
+  scope: t.scope,
 });
 
 /**
@@ -42,8 +45,8 @@ const toRow = (t: RefreshToken): RefreshRow => ({
  */
 export function createSqliteRefreshStore(db: Database): RefreshStore {
   const insert = db.prepare<[RefreshRow]>(
-    `INSERT INTO refresh_tokens (id, session_id, user_id, secret_hash, created_at, expires_at, rotated_at, successor_id)
-     VALUES (@id, @session_id, @user_id, @secret_hash, @created_at, @expires_at, @rotated_at, @successor_id)`,
+    `INSERT INTO refresh_tokens (id, session_id, user_id, secret_hash, created_at, expires_at, rotated_at, successor_id, scope)
+     VALUES (@id, @session_id, @user_id, @secret_hash, @created_at, @expires_at, @rotated_at, @successor_id, @scope)`,
   );
   const byId = db.prepare<[string], RefreshRow>('SELECT * FROM refresh_tokens WHERE id = ?');
   const markRotated = db.prepare<[number, string, string]>(

@@ -68,6 +68,24 @@ describe('sqlite', () => {
     }
   });
 
+  it('upgrades a version-1 database in place: refresh tokens stored before scopes were recorded read back with scope null', async () => {
+    const path = freshFile();
+    const v1 = new Database(path);
+    expect(migrate(v1, migrations.slice(0, 1))).toEqual([1]);
+    v1.exec(`INSERT INTO users (id, email, name, password_hash, roles, created_at, updated_at) VALUES ('u1', 'a@example.test', NULL, 'h', '[]', ${T0}, ${T0});
+      INSERT INTO sessions (id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at, idle_expires_at, absolute_expires_at, user_agent, ip, revoked_at)
+        VALUES ('s1', 'u1', 'token', NULL, NULL, ${T0}, ${T0}, ${T0 + 1e6}, ${T0 + 1e6}, NULL, NULL, NULL);
+      INSERT INTO refresh_tokens (id, session_id, user_id, secret_hash, created_at, expires_at, rotated_at, successor_id)
+        VALUES ('rt1', 's1', 'u1', '${'ab'.repeat(32)}', ${T0}, ${T0 + 1e6}, NULL, NULL);`);
+    v1.close();
+    const stores = createSqliteStores({ path });
+    try {
+      expect(await stores.refreshTokens.get('rt1')).toMatchObject({ id: 'rt1', sessionId: 's1', scope: null });
+    } finally {
+      await stores.close();
+    }
+  });
+
   it('refuses a database migrated by a newer version, naming both versions', async () => {
     const path = freshFile();
     await createSqliteStores({ path }).close();
