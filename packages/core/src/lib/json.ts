@@ -42,7 +42,15 @@ function uniqueMembers(text: string, value: unknown): boolean {
   const names = countMemberNames(text);
   // for...in also walks enumerable members inherited from a polluted Object.prototype (which no
   // JSON text spells): then only own members are counted, the slower way.
-  return names >= 0 && names === (Object.keys(Object.prototype).length === 0 ? countMembers(value) : countOwnMembers(value));
+  return names >= 0 && names === (prototypePolluted() ? countOwnMembers(value) : countMembers(value));
+}
+
+const EMPTY: Record<string, unknown> = {};
+
+/** True when Object.prototype (or anything else every plain object inherits) has an enumerable member. */
+function prototypePolluted(): boolean {
+  for (const name in EMPTY) if (name !== undefined) return true;
+  return false;
 }
 
 // Kind of each open container while walking: 1 for an object, 0 for an array.
