@@ -45,12 +45,14 @@ export interface AppOptions {
 /** Members that carry credentials, censored wherever an operator's log line puts them (three levels deep). */
 const SECRET_MEMBERS = ['password', 'current_password', 'new_password', 'refresh_token', 'access_token', 'token', 'csrf_token'];
 
+/** Header names that carry credentials, censored in any headers object a log line holds (up to three levels deep). */
+const SECRET_HEADERS = ['authorization', '["proxy-authorization"]', 'cookie', '["set-cookie"]', '["x-csrf-token"]'];
+
 export const REDACT = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
+  ...SECRET_HEADERS.flatMap((h) => {
+    const member = h.startsWith('[') ? h : `.${h}`;
+    return [`*${member}`, `*.*${member}`, `*.*.*${member}`];
+  }),
   // The double-submit token (csrf_token) is a credential too: the login response carries it.
   ...SECRET_MEMBERS.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];

@@ -57,7 +57,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   });
 
   // Online guessing of resource-server secrets: wrong credentials are counted per client address.
-  it('after 10 wrong credentials from one address, answers 429 with Retry-After, even to the right ones; other addresses are unaffected', async () => {
+  it('after 10 wrong secrets for one client from one address, answers 429 with Retry-After, even to the right one; other addresses are unaffected', async () => {
     const app = (await createTestApp({ TESSERA_INTROSPECTION_CLIENTS: `rs1:${SECRET}` })).app;
     const { access_token } = await tokenLogin(app, await register(app));
     const from = (remoteAddress: string, authorization: string) =>
@@ -69,6 +69,12 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
         payload: new URLSearchParams({ token: access_token }).toString(),
       });
     for (let i = 0; i < 30; i++) expect(json(await from('203.0.113.20', basic('rs1', SECRET))).active).toBe(true);
+    // Requests naming no configured client are not counted: a neighbour behind the same address cannot lock rs1 out.
+    for (let i = 0; i < 30; i++) {
+      expectError(await from('203.0.113.20', basic(`other-${i}`, SECRET)), 401, 'invalid_client');
+      expectError(await from('203.0.113.20', 'Basic !!!'), 401, 'invalid_client');
+    }
+    expect(json(await from('203.0.113.20', basic('rs1', SECRET))).active).toBe(true);
     for (let i = 0; i < 10; i++)
       expectError(await from('203.0.113.20', basic('rs1', `guess-${i}-xxxxxxxxxxxxxxxx`)), 401, 'invalid_client');
     const blocked = await from('203.0.113.20', basic('rs1', SECRET));

@@ -176,6 +176,9 @@ describe('logs', () => {
           // Deeper and shallower than a request body: nested in a wrapper, and at the top of the line.
           request.log.info({ context: { body: request.body } }, 'nested body');
           request.log.info(request.body as object, 'bare body');
+          // Headers logged by hand, outside the request serializer.
+          request.log.info({ headers: request.headers }, 'headers');
+          request.log.info({ context: { upstream: { headers: request.headers } } }, 'nested headers');
         });
         app.addHook('onSend', async (request, _reply, payload) => {
           if (typeof payload === 'string' && payload.startsWith('{')) request.log.info({ body: JSON.parse(payload) }, 'response body');

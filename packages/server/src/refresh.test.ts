@@ -73,6 +73,36 @@ describe('POST /v1/token, refresh_token grant', () => {
     expect(decodePayload(json<Tokens>(await refresh(bare.refresh_token)).access_token).scope).toBeUndefined();
   });
 
+  it('an inherited scope loses what the server stopped granting; a family stored before scopes were recorded is bound at its first refresh', async () => {
+    const token = (app: typeof t.app, payload: Record<string, string>) => app.inject({ method: 'POST', url: '/v1/token', payload });
+    const before = await createTestApp({ TESSERA_SCOPES: 'openid profile admin' });
+    const someone = await register(before.app);
+    const login = json<Tokens>(
+      await token(before.app, { grant_type: 'password', username: someone.email, password: someone.password, scope: 'openid admin' }),
+    );
+    // The operator withdraws "admin": a server restarted on the same stores with the new setting.
+    const after = await createTestApp({ TESSERA_SCOPES: 'openid profile' }, before.stores, { kek: before.kek, clock: before.clock });
+    const next = json<Tokens>(await token(after.app, { grant_type: 'refresh_token', refresh_token: login.refresh_token }));
+    expect(decodePayload(next.access_token).scope).toBe('openid');
+
+    // A family stored before scopes were recorded (scope NULL): its first refresh sets the bound.
+    const legacy = await tokenLogin(after.app, someone);
+    const id = legacy.refresh_token.slice(3, 25);
+    const row = await after.stores.refreshTokens.get(id);
+    expect(row?.scope).toBe('');
+    await after.stores.refreshTokens.deleteFamily(row?.sessionId as string);
+    await after.stores.refreshTokens.create({ ...(row as NonNullable<typeof row>), scope: null });
+    const bound = json<Tokens>(
+      await token(after.app, { grant_type: 'refresh_token', refresh_token: legacy.refresh_token, scope: 'openid' }),
+    );
+    expect(decodePayload(bound.access_token).scope).toBe('openid');
+    expectError(
+      await token(after.app, { grant_type: 'refresh_token', refresh_token: bound.refresh_token, scope: 'openid profile' }),
+      400,
+      'invalid_scope',
+    );
+  });
+
   it('a spent token asking for another scope is still reuse: the family is revoked', async () => {
     const login = await tokenLogin(t.app, user);
     await refreshOk(login.refresh_token);

@@ -130,7 +130,16 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   const next = t.secrets.successor(row.id, secret);
   const result = await t.stores.refreshTokens.rotate(
     row.id,
-    { ...row, id: next.id, secretHash: sha256Hex(next.secret), createdAt: now, rotatedAt: null, successorId: null },
+    // A family stored before scopes were recorded is bound from here on to what this refresh asked for.
+    {
+      ...row,
+      id: next.id,
+      secretHash: sha256Hex(next.secret),
+      createdAt: now,
+      rotatedAt: null,
+      successorId: null,
+      scope: row.scope ?? options.scope ?? '',
+    },
     now,
   );
   if (result.status === 'not-found') throw invalidGrant('the refresh token is invalid');
@@ -147,6 +156,8 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   }
   const { user } = owner;
   t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
-  const granted = { ...options, scope: options.scope ?? (row.scope || undefined) };
+  // Omitted: the family's scope, less any scope the server has stopped granting since (TESSERA_SCOPES).
+  const inherited = (row.scope ?? '').split(' ').filter((s) => s !== '' && t.config.scopes.has(s));
+  const granted = { ...options, scope: options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined) };
   return response(t, accessToken(t, user, session, granted, 'refresh_token'), formatRefreshToken(next.id, next.secret), granted.scope);
 }

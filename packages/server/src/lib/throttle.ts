@@ -97,12 +97,12 @@ export class LoginThrottle {
  */
 export const REGISTRATION_RULE: ThrottleRule = { free: 10, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 100 };
 
-/** Per client IP, for wrong resource-server credentials at the RFC 7662 introspection endpoint. */
+/** Per configured client id and client IP, for wrong secrets at the RFC 7662 introspection endpoint. */
 export const CLIENT_AUTH_RULE: ThrottleRule = { free: 10, maxDelayMs: 15 * 60_000, windowMs: 3_600_000, hardCap: 1000 };
 
-/** Throttle identifier of resource-server client authentication: the client IP. */
-export function clientAuthTarget(ip: string): [key: string, rule: ThrottleRule] {
-  return [`client:ip:${ip}`, CLIENT_AUTH_RULE];
+/** Throttle identifier of resource-server client authentication: the configured client id and the client IP. */
+export function clientAuthTarget(clientId: string, ip: string): [key: string, rule: ThrottleRule] {
+  return [`client:${clientId}:ip:${ip}`, CLIENT_AUTH_RULE];
 }
 
 /** Throttle identifier of a sign-up: the client IP. */

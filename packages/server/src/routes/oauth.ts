@@ -22,44 +22,45 @@ const bodySchema = {
 
 /**
  * RFC 6749 §2.3.1 client authentication by HTTP Basic, against the configured resource-server
- * credentials. Wrong credentials are counted per client address; past a few, the address gets
- * 429 for a back-off. Checked with one read and charged only on failure: resource servers
- * introspect often, and their secrets are long, so a burst can only win a handful of guesses more.
+ * credentials. Wrong secrets for a configured client id are counted per client id and address;
+ * past a few, that pair gets 429 for a back-off. Requests naming no configured client are not
+ * counted: they cannot guess anything, and counting them would let anyone behind the same
+ * address lock a resource server out. A client id is an identifier, not a secret (RFC 6749
+ * §2.2), so a 429 telling that one exists gives nothing away. Checked with one read and charged
+ * only on failure, since resource servers introspect often: a burst of N guesses in flight can
+ * get N through before the back-off, against secrets long enough for that not to matter.
  */
 async function authenticateClient(t: Tessera, request: FastifyRequest): Promise<string> {
-  const target = clientAuthTarget(request.ip);
-  const wait = await t.throttle.retryAfter([target]);
-  if (wait > 0) throw tooManyRequests(wait);
-  try {
-    return checkClientCredentials(t, request);
-  } catch (err) {
-    await t.throttle.fail(...target);
-    throw err;
-  }
-}
-
-function checkClientCredentials(t: Tessera, request: FastifyRequest): string {
   const invalid = new HttpError(401, 'invalid_client', 'resource-server credentials are required (HTTP Basic)', {
     'www-authenticate': 'Basic realm="tessera"',
   });
-  const header = request.headers.authorization;
-  if (typeof header !== 'string' || !/^basic /i.test(header)) throw invalid;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) throw invalid;
-  let id: string;
-  let secret: string;
-  try {
-    id = decodeURIComponent(decoded.slice(0, colon));
-    secret = decodeURIComponent(decoded.slice(colon + 1));
-  } catch {
-    throw invalid;
-  }
+  const credentials = basicCredentials(request.headers.authorization);
+  if (!credentials) throw invalid;
+  const { id, secret } = credentials;
   const expected = t.config.introspectionClients.get(id);
+  const target = expected !== undefined ? clientAuthTarget(id, request.ip) : null;
+  if (target) {
+    const wait = await t.throttle.retryAfter([target]);
+    if (wait > 0) throw tooManyRequests(wait);
+  }
   // Compare against something even for unknown ids, so timing does not reveal which ids exist.
   const ok = safeEqual(secret, expected ?? secret.replace(/./g, '\0')) && expected !== undefined;
-  if (!ok) throw invalid;
-  return id;
+  if (ok) return id;
+  if (target) await t.throttle.fail(...target);
+  throw invalid;
+}
+
+/** The client id and secret of an `Authorization: Basic` header (form-urlencoded, RFC 6749 §2.3.1), or null. */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  } catch {
+    return null;
+  }
 }
 
 function accessClaims(t: Tessera, token: string): Readonly<AccessTokenClaims> | null {

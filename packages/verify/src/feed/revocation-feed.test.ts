@@ -387,14 +387,23 @@ describe('a silent SSE peer', () => {
     it(`${m === 'silent-stream' ? 'a stream that sends nothing after its headers' : 'a server that never answers'} is dropped after sseIdleTimeoutMs and retried`, async () => {
       mode = m;
       const before = streamRequests;
-      const feed = new RevocationFeed({ issuer, sseIdleTimeoutMs: 150, minRetryMs: 10, maxRetryMs: 20 });
+      const feed = new RevocationFeed({
+        issuer,
+        sseIdleTimeoutMs: 150,
+        minRetryMs: 10,
+        maxRetryMs: 20,
+        failMode: 'closed',
+        maxOutageMs: 400,
+      });
       try {
         await feed.start();
         await poll(
           () => streamRequests >= before + 3 && feed.status().reconnects >= 2,
           'the feed to give up on the silent stream and retry',
         );
-        if (m === 'no-answer') expect(feed.status().connected).toBe(false);
+        // Never counted as connected (no byte came), so the outage keeps running and fail-closed applies.
+        expect(feed.status().connected).toBe(false);
+        await poll(() => feed.failingClosed(), 'fail-closed to apply while the peer stays silent');
       } finally {
         feed.close();
       }
@@ -402,7 +411,7 @@ describe('a silent SSE peer', () => {
   }
 
   it('refuses a sseIdleTimeoutMs that is not a positive number', () => {
-    for (const sseIdleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const sseIdleTimeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
       expect(() => new RevocationFeed({ issuer, sseIdleTimeoutMs })).toThrow(/sseIdleTimeoutMs/);
     }
   });

@@ -81,8 +81,10 @@ function validate(options: RevocationFeedOptions): void {
   if (options.failMode !== undefined && options.failMode !== 'open' && options.failMode !== 'closed') {
     throw new OptionError('"revocations.failMode" must be "open" or "closed"');
   }
-  if (options.sseIdleTimeoutMs !== undefined && (!Number.isFinite(options.sseIdleTimeoutMs) || options.sseIdleTimeoutMs <= 0)) {
-    throw new OptionError('"revocations.sseIdleTimeoutMs" must be a positive number');
+  const idle = options.sseIdleTimeoutMs;
+  // Node runs a timer longer than 2^31 - 1 ms after 1 ms instead: such a bound would abort every stream at once.
+  if (idle !== undefined && (!Number.isFinite(idle) || idle <= 0 || idle > 2_147_483_647)) {
+    throw new OptionError('"revocations.sseIdleTimeoutMs" must be a positive number of ms, at most 2147483647');
   }
   for (const k of ['maxOutageMs', 'minRetryMs', 'maxRetryMs'] as const) {
     const v = options[k];
@@ -260,7 +262,8 @@ export class RevocationFeed {
         .fetch(`${this.#o.issuer}/v1/revocations/stream`, { headers, signal: abort.signal })
         .finally(() => clearTimeout(answerTimer));
       if (!res.ok || !res.body) throw new Error(`revocation stream answered ${res.status}`);
-      this.#up();
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream'))
+        throw new Error('revocation stream is not text/event-stream');
       const parse = createSseParser((ev) => {
         if (ev.event !== 'revocation') return;
         try {
@@ -283,6 +286,9 @@ export class RevocationFeed {
       try {
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           lastByteAt = performance.now();
+          // Connected once the server has said something (the auth server writes a comment at once):
+          // a proxy that answers 200 and then holds or closes the stream never counts as a live feed.
+          this.#up();
           parse(decoder.decode(chunk, { stream: true }));
         }
       } finally {
