@@ -80,40 +80,38 @@ function refusalFor(err: unknown): VerifyResult {
 }
 
 /**
- * The synchronous part of {@link verifyRequest}: the answer, or `null` when only a JWKS
- * refetch can tell (a token signed by a key this service has not seen yet). Adapters call it
- * first, so a verified (or refused) request costs no promise, and fall back to `verifyRequest`.
+ * {@link verifyRequest} without a promise whenever the answer is known at once: every cache hit,
+ * every full verification with a loaded key, every refusal. Only a token naming a key this
+ * service has not loaded yet returns a promise, settled after the (rate-limited) JWKS refetch.
+ * Adapters call this and await only what is a promise.
  */
-export function verifyRequestNow(verifier: ResourceVerifier, source: TokenSource, options: VerifyRequestOptions = {}): VerifyResult | null {
+export function verifyRequestNow(
+  verifier: ResourceVerifier,
+  source: TokenSource,
+  options: VerifyRequestOptions = {},
+): VerifyResult | Promise<VerifyResult> {
   const token = extractToken(source, options);
   if (token === null) return unauthorized('authentication required', false);
   if (token === false) return refuse(401, 'invalid_request', 'use the Bearer scheme', 'Bearer error="invalid_request"');
   try {
     return { ok: true, claims: verifier.verifyNow(token), token };
   } catch (err) {
-    if (err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY) return null;
-    return refusalFor(err);
+    if (!(err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY)) return refusalFor(err);
+    // Unknown kid: verify() refetches the JWKS (rate-limited) and tries once more.
+    return verifier.verify(token).then((claims): VerifyResult => ({ ok: true, claims, token }), refusalFor);
   }
 }
 
 /**
  * Framework-neutral request verification: find the token, verify it, and answer with claims
- * or an RFC 6750 refusal. Every adapter is a thin wrapper over this (and {@link verifyRequestNow}).
+ * or an RFC 6750 refusal. Every adapter is a thin wrapper over this (through {@link verifyRequestNow}).
  */
 export async function verifyRequest(
   verifier: ResourceVerifier,
   source: TokenSource,
   options: VerifyRequestOptions = {},
 ): Promise<VerifyResult> {
-  const now = verifyRequestNow(verifier, source, options);
-  if (now !== null) return now;
-  // Unknown kid: verify() refetches the JWKS (rate-limited) and tries once more.
-  const token = extractToken(source, options) as string;
-  try {
-    return { ok: true, claims: await verifier.verify(token), token };
-  } catch (err) {
-    return refusalFor(err);
-  }
+  return verifyRequestNow(verifier, source, options);
 }
 
 /** Scopes of a token (`scope` claim, space-separated). */

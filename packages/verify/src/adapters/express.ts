@@ -1,12 +1,4 @@
-import {
-  checkRoles,
-  checkScopes,
-  type Refusal,
-  type VerifiedClaims,
-  type VerifyResult,
-  verifyRequest,
-  verifyRequestNow,
-} from '../request.js';
+import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, type VerifyResult, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** The parts of Express's request/response the middleware uses (structural: Express stays optional). */
@@ -57,9 +49,9 @@ export function tesseraAuth(options: { verifier: ResourceVerifier; cookieName?: 
       next();
     };
     // Decided at once (cache hits, refusals) without a promise; an unknown kid waits for the JWKS.
-    const now = verifyRequestNow(verifier, req.headers, requestOptions);
-    if (now !== null) finish(now);
-    else verifyRequest(verifier, req.headers, requestOptions).then(finish, next);
+    const answer = verifyRequestNow(verifier, req.headers, requestOptions);
+    if (answer instanceof Promise) answer.then(finish, next);
+    else finish(answer);
   };
 }
 

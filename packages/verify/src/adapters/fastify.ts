@@ -71,9 +71,9 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
       request.claims = result.claims;
       done();
     };
-    const now = verifyRequestNow(verifier, request.headers, requestOptions);
-    if (now !== null) finish(now);
-    else verifyRequest(verifier, request.headers, requestOptions).then(finish, done);
+    const answer = verifyRequestNow(verifier, request.headers, requestOptions);
+    if (answer instanceof Promise) answer.then(finish, done);
+    else finish(answer);
     return undefined;
   }
   // Both shapes at once: a callback hook when Fastify passes `done`, a promise when awaited.

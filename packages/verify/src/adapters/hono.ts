@@ -1,14 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import {
-  checkRoles,
-  checkScopes,
-  type Refusal,
-  type TokenSource,
-  type VerifiedClaims,
-  verifyRequest,
-  verifyRequestNow,
-} from '../request.js';
+import { checkRoles, checkScopes, type Refusal, type TokenSource, type VerifiedClaims, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** Hono context variables set by the middleware: `c.get('claims')`. */
@@ -63,7 +55,8 @@ export function tesseraAuth(options: {
   const requestOptions = cookieName ? { cookieName } : {};
   return async (c, next) => {
     const source = tokenSource(c, cookieName !== undefined);
-    const result = verifyRequestNow(verifier, source, requestOptions) ?? (await verifyRequest(verifier, source, requestOptions));
+    const answer = verifyRequestNow(verifier, source, requestOptions);
+    const result = answer instanceof Promise ? await answer : answer;
     if (!result.ok) return send(c, result.refusal);
     c.set('claims', result.claims);
     await next();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Refusal, type VerifiedClaims, verifyRequest, verifyRequestNow } from '../request.js';
+import { type Refusal, type VerifiedClaims, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** Writes a refusal as JSON with its RFC 6750 headers. */
@@ -26,7 +26,8 @@ export async function authenticate(
   options: { cookieName?: string } = {},
 ): Promise<VerifiedClaims | null> {
   const requestOptions = options.cookieName ? { cookieName: options.cookieName } : {};
-  const result = verifyRequestNow(verifier, req.headers, requestOptions) ?? (await verifyRequest(verifier, req.headers, requestOptions));
+  const answer = verifyRequestNow(verifier, req.headers, requestOptions);
+  const result = answer instanceof Promise ? await answer : answer;
   if (result.ok) return result.claims;
   sendRefusal(res, result.refusal);
   return null;
