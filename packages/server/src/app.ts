@@ -41,13 +41,13 @@ export interface AppOptions {
   background?: boolean;
 }
 
-/** Paths pino must never print: credentials in headers and bodies, cookies both ways. */
 /** Members that carry credentials, censored wherever an operator's log line puts them (three levels deep). */
 const SECRET_MEMBERS = ['password', 'current_password', 'new_password', 'refresh_token', 'access_token', 'token', 'csrf_token'];
 
 /** Header names that carry credentials, censored in any headers object a log line holds (up to three levels deep). */
 const SECRET_HEADERS = ['authorization', '["proxy-authorization"]', 'cookie', '["set-cookie"]', '["x-csrf-token"]'];
 
+/** Paths pino must never print: credentials in headers and bodies, cookies both ways. */
 export const REDACT = [
   ...SECRET_HEADERS.flatMap((h) => {
     const member = h.startsWith('[') ? h : `.${h}`;

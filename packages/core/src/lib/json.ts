@@ -41,8 +41,8 @@ export function hasUniqueMembers(text: string): boolean {
 function uniqueMembers(text: string, value: unknown): boolean {
   const names = countMemberNames(text);
   // for...in also walks enumerable members inherited from a polluted Object.prototype (which no
-  // JSON text spells): then only own members are counted, the slower way.
-  return names >= 0 && names === (prototypePolluted() ? countOwnMembers(value) : countMembers(value));
+  // JSON text spells): then each name is checked to be the object's own.
+  return names >= 0 && names === countMembers(value, prototypePolluted());
 }
 
 const EMPTY: Record<string, unknown> = {};
@@ -98,32 +98,24 @@ function countMemberNames(text: string): number {
 /**
  * Members of every object inside a parsed JSON value. `JSON.parse` creates plain objects whose
  * members are all own and enumerable (and never touches the prototype, even for `__proto__`), so
- * `for...in` counts exactly them (unless Object.prototype was polluted, see {@link uniqueMembers}),
- * without the array `Object.values` would allocate.
+ * `for...in` counts exactly them without the array `Object.values` would allocate. With
+ * `ownOnly` (Object.prototype was polluted, see {@link uniqueMembers}) inherited names are skipped.
  */
-function countMembers(value: unknown): number {
+function countMembers(value: unknown, ownOnly: boolean): number {
   let n = 0;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      if (typeof v === 'object' && v !== null) n += countMembers(v);
+      if (typeof v === 'object' && v !== null) n += countMembers(v, ownOnly);
     }
     return n;
   }
   const object = value as Record<string, unknown>;
   for (const name in object) {
+    if (ownOnly && !Object.hasOwn(object, name)) continue;
     n++;
     const v = object[name];
-    if (typeof v === 'object' && v !== null) n += countMembers(v);
+    if (typeof v === 'object' && v !== null) n += countMembers(v, ownOnly);
   }
-  return n;
-}
-
-/** {@link countMembers} for a process whose Object.prototype was polluted: own members only. */
-function countOwnMembers(value: unknown): number {
-  let n = 0;
-  const items = Array.isArray(value) ? value : Object.values(value as object);
-  if (!Array.isArray(value)) n += items.length;
-  for (const v of items) if (typeof v === 'object' && v !== null) n += countOwnMembers(v);
   return n;
 }

@@ -120,10 +120,10 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   // RFC 6749 §6: a refresh may narrow the scope the family was granted, never widen it (a family
   // stored before scopes were recorded is bounded by TESSERA_SCOPES, checked already). A token
   // used again after its grace window goes on to reuse detection whatever scope it asks for.
+  const familyScope = row.scope === null ? null : row.scope.split(' ').filter(Boolean);
   const reused = row.rotatedAt !== null && now - row.rotatedAt > t.config.refreshGrace * 1000;
-  if (!reused && options.scope !== undefined && row.scope !== null) {
-    const granted = new Set(row.scope.split(' ').filter(Boolean));
-    if (!options.scope.split(' ').every((s) => granted.has(s))) {
+  if (!reused && options.scope !== undefined && familyScope !== null) {
+    if (!options.scope.split(' ').every((s) => familyScope.includes(s))) {
       throw new HttpError(400, 'invalid_scope', 'a refresh cannot ask for a scope the login was not granted');
     }
   }
@@ -157,7 +157,7 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   const { user } = owner;
   t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
   // Omitted: the family's scope, less any scope the server has stopped granting since (TESSERA_SCOPES).
-  const inherited = (row.scope ?? '').split(' ').filter((s) => s !== '' && t.config.scopes.has(s));
+  const inherited = (familyScope ?? []).filter((s) => t.config.scopes.has(s));
   const granted = { ...options, scope: options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined) };
   return response(t, accessToken(t, user, session, granted, 'refresh_token'), formatRefreshToken(next.id, next.secret), granted.scope);
 }
