@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { Session, SessionKind, SessionStore } from '../types.js';
+import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
+import { createReadBatcher } from './read-batch.js';
 
 interface SessionRow {
   id: string;
@@ -105,6 +106,28 @@ export function createSqliteSessionStore(db: Database): SessionStore {
     'DELETE FROM sessions WHERE min(idle_expires_at, absolute_expires_at) < ? OR revoked_at < ?',
   );
 
+  const readWithUser = (id: string): { session: Session; user: UserProfile } | null => {
+    const r = withUser.get(id);
+    if (!r) return null;
+    const session: Session = {
+      id: r[0],
+      userId: r[1],
+      kind: r[2],
+      secretHash: r[3],
+      csrfToken: r[4],
+      createdAt: r[5],
+      lastSeenAt: r[6],
+      idleExpiresAt: r[7],
+      absoluteExpiresAt: r[8],
+      userAgent: r[9],
+      ip: r[10],
+      revokedAt: r[11],
+    };
+    return { session, user: { id: r[1], email: r[12], name: r[13], roles: r[14] === '[]' ? [] : (JSON.parse(r[14]) as string[]) } };
+  };
+  // Every cookie-authenticated request makes this read: concurrent ones share a read transaction.
+  const batch = createReadBatcher(db);
+
   return {
     async create(session) {
       insert.run(toRow(session));
@@ -115,24 +138,8 @@ export function createSqliteSessionStore(db: Database): SessionStore {
       return row ? toSession(row) : null;
     },
 
-    async getWithUser(id) {
-      const r = withUser.get(id);
-      if (!r) return null;
-      const session: Session = {
-        id: r[0],
-        userId: r[1],
-        kind: r[2],
-        secretHash: r[3],
-        csrfToken: r[4],
-        createdAt: r[5],
-        lastSeenAt: r[6],
-        idleExpiresAt: r[7],
-        absoluteExpiresAt: r[8],
-        userAgent: r[9],
-        ip: r[10],
-        revokedAt: r[11],
-      };
-      return { session, user: { id: r[1], email: r[12], name: r[13], roles: JSON.parse(r[14]) as string[] } };
+    getWithUser(id) {
+      return batch(() => readWithUser(id));
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {
