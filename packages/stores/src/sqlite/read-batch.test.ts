@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,17 +50,20 @@ describe('sqlite read batching', () => {
 
   it('a read that throws fails only its own caller and the transaction still ends', async () => {
     const batch = createReadBatcher(db);
+    // A run-time SQLite error, raised while the shared transaction is open.
+    const malformed = db.prepare("SELECT json_extract('not json', '$') AS x");
     const results = await Promise.allSettled([
       batch(() => 'first'),
       batch(() => {
         throw new Error('boom');
       }),
-      batch(() => db.prepare('SELECT no_such_column FROM t').get()),
-      batch(() => 'last'),
+      batch(() => malformed.get()),
+      batch(() => db.prepare<[number], { v: string }>('SELECT v FROM t WHERE id = ?').get(2)?.v),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(results[0]).toMatchObject({ value: 'first' });
-    expect(results[3]).toMatchObject({ value: 'last' });
+    expect(results[2]).toMatchObject({ reason: expect.objectContaining({ code: 'SQLITE_ERROR' }) });
+    expect(results[3]).toMatchObject({ value: 'two' });
     expect(db.inTransaction).toBe(false);
   });
 
@@ -76,12 +80,24 @@ describe('sqlite read batching', () => {
     expect(db.prepare('SELECT v FROM t WHERE id = 2').get()).toEqual({ v: 'written' });
   });
 
-  it('inside a transaction already open, the reads join it instead of nesting', async () => {
-    // A schedule that runs the batch inside the caller's own transaction.
-    const batch = createReadBatcher(db, (run) => setImmediate(() => db.transaction(run)()));
-    const values = await Promise.all([batch(() => db.inTransaction), batch(() => db.inTransaction)]);
-    expect(values).toEqual([true, true]);
+  it('inside a transaction already open, the reads join it and leave it open', async () => {
+    let stillOpen: boolean | undefined;
+    // A schedule that runs the batch inside a transaction of the caller's, which has written a row.
+    const batch = createReadBatcher(db, (run) =>
+      setImmediate(() =>
+        db.transaction(() => {
+          db.prepare('UPDATE t SET v = ? WHERE id = 1').run('uncommitted');
+          run();
+          stillOpen = db.inTransaction;
+          db.prepare('UPDATE t SET v = ? WHERE id = 2').run('after the batch');
+        })(),
+      ),
+    );
+    const get = db.prepare<[number], { v: string }>('SELECT v FROM t WHERE id = ?');
+    expect(await Promise.all([batch(() => get.get(1)?.v), batch(() => get.get(2)?.v)])).toEqual(['uncommitted', 'two']);
+    expect(stillOpen).toBe(true);
     expect(db.inTransaction).toBe(false);
+    expect(get.all(1).concat(get.all(2))).toEqual([{ v: 'uncommitted' }, { v: 'after the batch' }]);
   });
 
   it('a closed database rejects the reads instead of crashing', async () => {
@@ -95,7 +111,7 @@ describe('sqlite read batching', () => {
 });
 
 describe('sqlite session lookups under concurrency', () => {
-  it('concurrent getWithUser calls each get their own session, revocations made before them included', async () => {
+  it('concurrent getWithUser calls each get their own session, as of when they run', async () => {
     const stores = createSqliteStores({ path: join(dir, `b${++files}.db`) });
     try {
       const user = makeUser();
@@ -105,8 +121,12 @@ describe('sqlite session lookups under concurrency', () => {
       );
       const revoked = sessions[3];
       if (!revoked) throw new Error('no session');
-      await stores.sessions.revoke(revoked.id, T0 + 5);
-      const found = await Promise.all([...sessions.map((s) => stores.sessions.getWithUser(s.id)), stores.sessions.getWithUser('nobody')]);
+      // All lookups asked for in one turn; a revocation written in that same turn, after they were
+      // asked for, is seen by them: nothing is read before the batch runs.
+      const pending = Promise.all([...sessions.map((s) => stores.sessions.getWithUser(s.id)), stores.sessions.getWithUser('nobody')]);
+      const revoking = stores.sessions.revoke(revoked.id, T0 + 5);
+      const found = await pending;
+      expect(await revoking).toBe(true);
       expect(found.slice(0, 8).map((f) => f?.session.id)).toEqual(sessions.map((s) => s.id));
       expect(found.slice(0, 8).map((f) => f?.session.secretHash)).toEqual(sessions.map((s) => s.secretHash));
       expect(found.map((f) => f?.session.revokedAt ?? null)).toEqual([null, null, null, T0 + 5, null, null, null, null, null]);
@@ -114,5 +134,29 @@ describe('sqlite session lookups under concurrency', () => {
     } finally {
       await stores.close();
     }
+  });
+});
+
+describe('sqlite read batching, misuse', () => {
+  it('a read that leaves its statement running stops the process rather than keep the connection in a transaction', () => {
+    const script = `
+      import Database from 'better-sqlite3';
+      import { createReadBatcher } from ${JSON.stringify(new URL('./read-batch.ts', import.meta.url).pathname)};
+      const db = new Database(${JSON.stringify(join(dir, 'misuse.db'))});
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY); INSERT OR IGNORE INTO t VALUES (1), (2)');
+      const batch = createReadBatcher(db);
+      const select = db.prepare('SELECT id FROM t');
+      // The first read starts an iteration inside the batch's transaction and never finishes it.
+      await Promise.all([batch(() => select.iterate().next()), batch(() => 2)]);
+      setTimeout(() => console.log('still running'), 200);
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.stdout).not.toContain('still running');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('cannot be ended');
   });
 });

@@ -20,6 +20,9 @@ type Schedule = (run: () => void) => void;
  * from the CPU caches. Done once per batch rather than once per request, the per-request read
  * (the session lookup of every cookie-authenticated request) gets markedly cheaper.
  *
+ * Each read must run one statement to completion (`get`, `all`, `run`): never leave an `iterate()`
+ * open, which would keep the connection busy and the transaction unable to end.
+ *
  * Guarantees: every read of a batch sees the same committed snapshot, taken when the batch
  * starts; a read that throws rejects only its own caller; the transaction is always ended before
  * any caller's continuation runs (promise reactions run after the batch returns), so a caller
@@ -33,10 +36,10 @@ export function createReadBatcher(db: Database, schedule: Schedule = checkPhase)
   const flush = () => {
     const batch = queue;
     queue = [];
-    // Never nest: a read issued from inside someone's synchronous transaction (there are none on
-    // the paths that use this, but the guard is cheap) runs in that transaction as it would unbatched.
+    // Never nest: inside a transaction already open on this connection (there is none on the paths
+    // that use this, as every transaction here is synchronous) the reads simply join it.
     let open = false;
-    if (batch.length > 1 && db.open && !db.inTransaction) {
+    if (batch.length > 1 && !db.inTransaction) {
       try {
         begin.run();
         open = true;
@@ -53,19 +56,30 @@ export function createReadBatcher(db: Database, schedule: Schedule = checkPhase)
         }
       }
     } finally {
-      if (open && db.inTransaction) {
-        try {
-          commit.run();
-        } catch {
-          // A read-only transaction has nothing to commit; if ending it fails, roll it back so
-          // the connection is never left holding a read lock (which would stall checkpoints).
-          try {
-            if (db.inTransaction) db.exec('ROLLBACK');
-          } catch {
-            // Nothing left to try; the next statement on this connection reports the state.
-          }
-        }
-      }
+      if (open) end();
+    }
+  };
+
+  /** Ends the batch's transaction, or stops the process: a connection stuck in it would never commit again. */
+  const end = () => {
+    try {
+      commit.run();
+      return;
+    } catch {
+      // A read-only transaction has nothing to commit; if ending it fails, roll it back.
+    }
+    try {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    } catch {
+      // Checked below.
+    }
+    if (db.inTransaction) {
+      // Only a read that left a statement running (an unfinished iterate()) can get here, and the
+      // reads given to a batcher must each run to completion. Carrying on would keep every later
+      // write of this connection uncommitted and stall WAL checkpoints: fail loudly instead.
+      process.nextTick(() => {
+        throw new Error('a batched SQLite read left its connection inside a transaction that cannot be ended');
+      });
     }
   };
 
