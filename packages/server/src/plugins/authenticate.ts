@@ -1,6 +1,6 @@
 import type { AccessTokenClaims } from '@tessera/core';
 import type { Session, UserProfile } from '@tessera/stores';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Tessera } from '../lib/context.js';
 import { forbidden, tokenFailure, unauthorized } from '../lib/http-errors.js';
 import { safeEqual } from '../lib/secrets.js';
@@ -80,11 +80,27 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Authenticates by Bearer access token (verified locally: no store read) or else by session
- * cookie (a store read, plus the CSRF check on state changes). Sets `request.auth`; throws a
- * 401 with an RFC 6750 challenge otherwise.
+ * The preHandler of authenticated routes: authenticates by Bearer access token (verified locally,
+ * no store read, decided in the same tick with no promise) or else by session cookie (a store
+ * read, plus the CSRF check on state changes). Sets `request.auth`, or fails the request with a
+ * 401 carrying an RFC 6750 challenge (403 for a failed CSRF check).
  */
-export async function authenticate(t: Tessera, request: FastifyRequest, reply: FastifyReply): Promise<Auth> {
+export function authPreHandler(t: Tessera): preHandlerHookHandler {
+  return (request, reply, done) => {
+    let answer: Auth | Promise<Auth>;
+    try {
+      answer = authenticateNow(t, request, reply);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (answer instanceof Promise) answer.then(() => done(), done);
+    else done();
+  };
+}
+
+/** Synchronous for a Bearer token (returned or thrown), a promise for a cookie. */
+function authenticateNow(t: Tessera, request: FastifyRequest, reply: FastifyReply): Auth | Promise<Auth> {
   const token = bearerToken(request);
   if (token !== undefined) {
     let claims: Readonly<AccessTokenClaims>;
@@ -98,16 +114,18 @@ export async function authenticate(t: Tessera, request: FastifyRequest, reply: F
   }
   const name = cookieName(t);
   const cookie = request.cookies[name];
-  if (cookie !== undefined) {
-    const found = await authenticateCookie(t, cookie);
-    if (!found) {
-      reply.clearCookie(name, cookieOptions(t));
-      throw unauthorized('the session has ended; sign in again', false, 'invalid_session');
-    }
-    const { session, user } = found;
-    checkCsrf(t, request, session);
-    request.auth = { kind: 'session', userId: session.userId, sid: session.id, session, user };
-    return request.auth;
-  }
+  if (cookie !== undefined) return authenticateByCookie(t, request, reply, name, cookie);
   throw unauthorized('authentication required', false);
+}
+
+async function authenticateByCookie(t: Tessera, request: FastifyRequest, reply: FastifyReply, name: string, cookie: string): Promise<Auth> {
+  const found = await authenticateCookie(t, cookie);
+  if (!found) {
+    reply.clearCookie(name, cookieOptions(t));
+    throw unauthorized('the session has ended; sign in again', false, 'invalid_session');
+  }
+  const { session, user } = found;
+  checkCsrf(t, request, session);
+  request.auth = { kind: 'session', userId: session.userId, sid: session.id, session, user };
+  return request.auth;
 }

@@ -1,16 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { badRequest, tooManyRequests, unauthorized } from '../lib/http-errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../lib/passwords.js';
 import { revokeUserSessions } from '../lib/revoke.js';
 import { ACCOUNT_RULE } from '../lib/throttle.js';
-import { type Auth, authenticate } from '../plugins/authenticate.js';
+import { type Auth, authPreHandler } from '../plugins/authenticate.js';
 import { errorSchema } from './schemas.js';
 
 /** `GET /v1/me` and `POST /v1/me/password`. */
 export async function meRoutes(app: FastifyInstance): Promise<void> {
   const t = app.tessera;
-  // Returns authenticate's promise itself (Fastify awaits it): no extra async frame per request.
-  const auth = (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => authenticate(t, request, reply);
+  const auth = authPreHandler(t);
 
   app.get(
     '/v1/me',

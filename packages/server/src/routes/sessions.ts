@@ -1,10 +1,10 @@
 import type { Session } from '@tessera/stores';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError, notFound } from '../lib/http-errors.js';
 import { checkCredentials } from '../lib/login.js';
 import { revokeSession, revokeUserSessions } from '../lib/revoke.js';
 import { clientInfo, createCookieSession } from '../lib/sessions.js';
-import { type Auth, authenticate, checkSiteHeaders, cookieName, cookieOptions } from '../plugins/authenticate.js';
+import { type Auth, authPreHandler, checkSiteHeaders, cookieName, cookieOptions } from '../plugins/authenticate.js';
 import { errorSchema, userSchema } from './schemas.js';
 
 function view(s: Session, current: string | null) {
@@ -25,9 +25,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const t = app.tessera;
   const name = cookieName(t);
   const attributes = cookieOptions(t);
-  const auth = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(t, request, reply);
-  };
+  const auth = authPreHandler(t);
   const clear = (reply: FastifyReply, a: Auth, sid: string | null) => {
     if (a.kind === 'session' && (sid === null || a.sid === sid)) reply.clearCookie(name, attributes);
   };
