@@ -146,6 +146,45 @@ describe('/v1/sessions', () => {
     expect((await me(t.app, bearer((await tokenLogin(t.app, user)).access_token))).statusCode).toBe(200);
   });
 
+  it('DELETE /v1/sessions/others logs out every other session of mine, by cookie or by Bearer, and keeps this one', async () => {
+    const user = await register(t.app);
+    const tokensA = await tokenLogin(t.app, user);
+    const tokensB = await tokenLogin(t.app, user);
+    const cookieA = await cookieLogin(t.app, user);
+    const cookieB = await cookieLogin(t.app, user);
+    const bobs = await tokenLogin(t.app, bob);
+
+    // By cookie: a state change, so the CSRF check applies.
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others', headers: cookieA.cookie })).statusCode).toBe(403);
+    expect((await me(t.app, bearer(tokensA.access_token))).statusCode).toBe(200);
+    const res = await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others', headers: cookieA.csrfHeaders });
+    expect(res.statusCode).toBe(204);
+    expect(setCookies(res)).toEqual([]);
+    expect((await me(t.app, cookieA.cookie)).statusCode).toBe(200);
+    expectError(await me(t.app, cookieB.cookie), 401, 'invalid_session');
+    for (const tokens of [tokensA, tokensB]) {
+      expectInvalidToken(await me(t.app, bearer(tokens.access_token)));
+      expectError(await refreshGrant(t.app, tokens.refresh_token), 400, 'invalid_grant');
+    }
+    expect((await t.stores.sessions.listActive(user.id, t.clock.now)).map((s) => s.id)).toEqual([cookieA.sid]);
+    expect((await me(t.app, bearer(bobs.access_token))).statusCode).toBe(200);
+
+    // By Bearer: the token's own session (and its refresh family) stays.
+    const tokensC = await tokenLogin(t.app, user);
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others', headers: bearer(tokensC.access_token) })).statusCode).toBe(
+      204,
+    );
+    expectError(await me(t.app, cookieA.cookie), 401, 'invalid_session');
+    expect((await me(t.app, bearer(tokensC.access_token))).statusCode).toBe(200);
+    expect((await refreshGrant(t.app, tokensC.refresh_token)).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others' })).statusCode).toBe(401);
+    // Each revocation was written as an event.
+    const events = json<{ events: { sid: string | null }[] }>(await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' })).events;
+    for (const sid of [cookieB.sid, cookieA.sid, decodePayload(tokensA.access_token).sid]) {
+      expect(events.some((e) => e.sid === sid)).toBe(true);
+    }
+  });
+
   it('DELETE /v1/sessions by Bearer revokes the calling session too', async () => {
     const user = await register(t.app);
     const tokens = await tokenLogin(t.app, user);

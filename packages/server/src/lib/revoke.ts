@@ -5,6 +5,7 @@ import type { Tessera } from './context.js';
 export type RevocationReason =
   | 'logout'
   | 'logout_everywhere'
+  | 'logout_others'
   | 'session_revoked'
   | 'refresh_reuse'
   | 'password_change'

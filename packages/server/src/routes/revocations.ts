@@ -78,7 +78,7 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
     '/v1/revocations/stream',
     {
       schema: {
-        summary: 'Live revocation events (Server-Sent Events); resumes after Last-Event-ID',
+        summary: 'Live revocation events (Server-Sent Events), after the retained ones; resumes after Last-Event-ID',
         tags: ['revocation'],
         querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 64 } } },
       },
@@ -92,6 +92,11 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
       }
       const header = request.headers['last-event-id'];
       const resumeFrom = cursorParam(typeof header === 'string' ? header : request.query.since);
+      if (request.method === 'HEAD') {
+        // The stream's headers, and the end: a HEAD must not hold a stream open with no body to send.
+        reply.header('cache-control', 'no-store');
+        return reply.type('text/event-stream; charset=utf-8').code(200).send();
+      }
       const res = reply.raw;
       // Live events that arrive while the backlog is replayed wait, then go out in order, once.
       const sent = new Set<string>();
@@ -111,7 +116,8 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
       let first: RevocationEvent[];
       try {
         // Validate the cursor (reading the first page) before committing to a stream, so a bad one is a 400.
-        first = resumeFrom === null ? [] : await eventsSince(t, resumeFrom, 1000);
+        // No cursor (or "0") replays every retained event, like `GET /v1/revocations` without `since`.
+        first = await eventsSince(t, resumeFrom, 1000);
       } catch (err) {
         cleanUp();
         throw err;

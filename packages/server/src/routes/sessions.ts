@@ -93,6 +93,17 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  app.delete(
+    '/v1/sessions/others',
+    { preHandler: auth, schema: { summary: 'Log out all my other sessions; this one stays', tags: ['sessions'] } },
+    async (request, reply) => {
+      const a = request.auth as Auth;
+      // A token without a session (sid) has no "this one": every session is another.
+      await revokeUserSessions(t, a.userId, 'logout_others', a.sid ?? undefined);
+      return reply.code(204).send();
+    },
+  );
+
   app.delete<{ Params: { sid: string } }>(
     '/v1/sessions/:sid',
     {

@@ -160,6 +160,36 @@ describe('revocation feed (SSE) against the real auth server', () => {
     }
   });
 
+  it('with no cursor, "0" as Last-Event-ID or since=0, the stream replays every retained event first', async () => {
+    const email = await auth.register();
+    for (let i = 0; i < 2; i++) await auth.logout((await auth.login(email)).access_token);
+    const all = await cursors(auth);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    for (const init of [{}, { headers: { 'last-event-id': '0' } }, { query: '?since=0' }] as {
+      headers?: Record<string, string>;
+      query?: string;
+    }[]) {
+      const abort = new AbortController();
+      try {
+        const res = await fetch(`${auth.issuer}/v1/revocations/stream${init.query ?? ''}`, {
+          headers: init.headers ?? {},
+          signal: abort.signal,
+        });
+        expect(res.status).toBe(200);
+        expect((await readEvents(res, all.length)).map((e) => e.id)).toEqual(all);
+      } finally {
+        abort.abort();
+      }
+    }
+  });
+
+  it('HEAD on the stream answers its headers and ends', async () => {
+    const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { method: 'HEAD', signal: AbortSignal.timeout(PROPAGATION_MS) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toBe('');
+  });
+
   it('refuses a Last-Event-ID that is not a cursor of this feed', async () => {
     const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': 'not a cursor!' } });
     expect(res.status).toBe(400);
