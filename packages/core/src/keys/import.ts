@@ -21,7 +21,8 @@ function pinnedAlgorithm(jwk: JWK, options: ImportJwkOptions): Algorithm {
     throw new KeyError(ErrorCodes.KEY_INVALID, 'the JWK "alg" differs from the pinned algorithm');
   if (jwk.use !== undefined && jwk.use !== 'sig')
     throw new KeyError(ErrorCodes.KEY_INVALID, 'the JWK is not a signature key ("use" is not "sig")');
-  if (jwk.key_ops !== undefined && !jwk.key_ops.some((op) => op === 'sign' || op === 'verify')) {
+  const ops: unknown = jwk.key_ops;
+  if (ops !== undefined && (!Array.isArray(ops) || !ops.some((op) => op === 'sign' || op === 'verify'))) {
     throw new KeyError(ErrorCodes.KEY_INVALID, 'the JWK "key_ops" allow neither sign nor verify');
   }
   return alg;

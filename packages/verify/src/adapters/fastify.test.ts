@@ -76,6 +76,34 @@ describe('Fastify adapter (app.inject)', () => {
     checkRefusal(wire(await get('/wrapped')), 401, 'unauthorized', NO_TOKEN);
   });
 
+  it('awaited from an async hook, with an async onSend hook in the app: a refused request never reaches the handler', async () => {
+    const reached: unknown[] = [];
+    const slow = Fastify();
+    await slow.register(tesseraAuth, { verifier: f.verifier });
+    // Holds every answer back a little, as a compression or signing hook would.
+    slow.addHook('onSend', async (_request, _reply, payload) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return payload;
+    });
+    slow.addHook('preHandler', async (request, reply) => {
+      await slow.authenticate(request, reply);
+    });
+    slow.post('/orders/delete', async (request) => {
+      reached.push(request.claims?.sub ?? null);
+      return { deleted: true };
+    });
+    try {
+      const post = (headers: Record<string, string>) => slow.inject({ method: 'POST', url: '/orders/delete', headers });
+      checkRefusal(wire(await post({})), 401, 'unauthorized', NO_TOKEN);
+      checkRefusal(wire(await post(f.bearer(f.tokens.forged))), 401, 'invalid_token', INVALID_TOKEN, f.tokens.forged);
+      expect(reached).toEqual([]);
+      expect((await post(f.bearer(f.tokens.reader))).json()).toEqual({ deleted: true });
+      expect(reached).toEqual(['reader']);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('no token: 401 with a bare Bearer challenge', async () => {
     checkRefusal(wire(await get('/me')), 401, 'unauthorized', NO_TOKEN);
   });

@@ -59,8 +59,15 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
     // Also awaitable from an app's own async hook: `await app.authenticate(request, reply)`.
     if (typeof done !== 'function') {
       return verifyRequest(verifier, request.headers, requestOptions).then((result) => {
-        if (!result.ok) send(reply, result.refusal);
-        else request.claims = result.claims;
+        if (result.ok) {
+          request.claims = result.claims;
+          return;
+        }
+        // Settles once the refusal has gone out, not when it was handed over: an app's async
+        // onSend hook could still hold it, and Fastify runs the route handler after a preHandler
+        // unless the reply is already sent. The handler must never see a refused request.
+        const sent = send(reply, result.refusal);
+        return new Promise<void>((resolve) => sent.then(resolve, () => resolve()));
       });
     }
     const finish = (result: VerifyResult) => {

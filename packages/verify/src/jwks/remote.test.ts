@@ -168,6 +168,48 @@ describe('stale-if-error', () => {
   });
 });
 
+describe('what a JWKS response may hold', () => {
+  it('a malformed entry (key_ops not a list, a bad key) is skipped; the valid keys beside it still serve', async () => {
+    server.jwks.keys = [
+      k1.jwk,
+      { ...k2.jwk, key_ops: 'verify' },
+      { ...k2.jwk, kid: 'null-ops', key_ops: null },
+      { ...k2.jwk, kid: 'object-ops', key_ops: {} },
+      { ...k2.jwk, kid: 'encrypt-only', key_ops: ['encrypt'] },
+      { ...k2.jwk, kid: 'ok-ops', key_ops: ['verify'] },
+    ];
+    const jwks = new RemoteJwks({ url: server.url, clock });
+    await jwks.load();
+    expect(jwks.status()).toMatchObject({ keys: 2, lastError: null });
+    expect(jwks.get(k1.key.kid)).toBeDefined();
+    expect(jwks.get('ok-ops')).toBeDefined();
+    const verifier = verifierFor();
+    expect((await verifier.verify(k1.issue({ sub: 'still-valid' }))).sub).toBe('still-valid');
+  });
+
+  it('a response over 1 MiB is refused without being read whole, and the keys held stay', async () => {
+    const jwks = new RemoteJwks({ url: server.url, clock });
+    await jwks.load();
+    server.jwks.keys = [k1.jwk, { kid: 'padding', kty: 'oct', k: 'A'.repeat(1024 * 1024) }];
+    expect(await jwks.refresh()).toBe(false);
+    expect(jwks.status().lastError).toMatch(/larger than/);
+    expect(jwks.get(k1.key.kid)).toBeDefined();
+  });
+
+  it('with one kid published twice, the key actually in use is the one compared at the next refresh', async () => {
+    const invalid = { ...k1.jwk, kid: 'shared', use: 'enc' };
+    server.jwks.keys = [invalid, { ...k1.jwk, kid: 'shared' }];
+    const jwks = new RemoteJwks({ url: server.url, clock });
+    await jwks.load();
+    const first = jwks.get('shared');
+    expect(first?.key.equals(k1.key.key)).toBe(true);
+    // The usable key behind "shared" is replaced; the invalid first entry stays the same.
+    server.jwks.keys = [invalid, { ...k2.jwk, kid: 'shared' }];
+    expect(await jwks.refresh()).toBe(true);
+    expect(jwks.get('shared')?.key.equals(k2.key.key)).toBe(true);
+  });
+});
+
 describe('persistence (cacheFile)', () => {
   let dir: string;
   beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Algorithm, importJwks, type KeyResolver, OptionError, type VerificationKey } from '@tessera/core';
@@ -54,11 +55,41 @@ function parseMaxAge(header: string | null): number | undefined {
  * background when it expires, and served stale when the auth server is unreachable: an
  * outage never makes a valid token fail. Optionally persisted to a file.
  */
+/** A key set is a few kilobytes; anything near this is not one, and is not read into memory. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+
+/** The body as text, refusing (and cancelling) one longer than `max` bytes, announced or not. */
+async function readCapped(res: Response, max: number): Promise<string> {
+  const announced = Number(res.headers.get('content-length'));
+  if (announced > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`JWKS response is larger than ${max} bytes`);
+  }
+  if (!res.body) {
+    const text = await res.text();
+    if (Buffer.byteLength(text) > max) throw new Error(`JWKS response is larger than ${max} bytes`);
+    return text;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`JWKS response is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export class RemoteJwks implements KeyResolver {
   readonly url: string;
   #o: Required<Omit<RemoteJwksOptions, 'cacheFile' | 'algorithms'>> & Pick<RemoteJwksOptions, 'cacheFile' | 'algorithms'>;
   #keys = new Map<string, VerificationKey>();
-  #jwkText = new Map<string, string>();
   #fetchedAt: number | null = null;
   #expiresAt = 0;
   /** When the next background refresh may start: the expiry after a success, a short back-off after a failure. */
@@ -134,7 +165,7 @@ export class RemoteJwks implements KeyResolver {
         headers: { accept: 'application/json' },
       });
       if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
-      const jwks: unknown = await res.json();
+      const jwks: unknown = JSON.parse(await readCapped(res, MAX_JWKS_BYTES));
       // A 200 that is not a key set (a proxy's error page, a misrouted URL) must not wipe the keys we have.
       if (!Array.isArray((jwks as { keys?: unknown } | null)?.keys)) throw new Error('JWKS response has no "keys" array');
       const maxAge = parseMaxAge(res.headers.get('cache-control')) ?? this.#o.defaultCacheMs;
@@ -154,17 +185,13 @@ export class RemoteJwks implements KeyResolver {
   async #install(jwks: unknown, fetchedAt: number, ttl: number): Promise<void> {
     const imported = await importJwks(jwks, this.#o.algorithms ? { algorithms: this.#o.algorithms } : {});
     const next = new Map<string, VerificationKey>();
-    const texts = new Map<string, string>();
-    const list = (jwks as { keys?: { kid?: unknown }[] }).keys ?? [];
     for (const [kid, key] of imported) {
-      const text = JSON.stringify(list.find((k) => k?.kid === kid));
-      // Keep the same key object for an unchanged JWK, so verified-token cache entries stay valid.
+      // Keep the same key object for an unchanged key, so verified-token cache entries stay valid.
+      // Compared as keys (algorithm and key material), whatever else the JWK's text holds.
       const previous = this.#keys.get(kid);
-      next.set(kid, previous && this.#jwkText.get(kid) === text ? previous : key);
-      texts.set(kid, text);
+      next.set(kid, previous && previous.alg === key.alg && previous.key.equals(key.key) ? previous : key);
     }
     this.#keys = next;
-    this.#jwkText = texts;
     this.#fetchedAt = fetchedAt;
     this.#expiresAt = fetchedAt + ttl;
     this.#refreshAt = this.#expiresAt;
