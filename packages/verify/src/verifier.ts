@@ -4,6 +4,7 @@ import {
   AuthError,
   type Verifier as CoreVerifier,
   createVerifier as createCoreVerifier,
+  DEFAULT_LEEWAY,
   ErrorCodes,
   type KeyResolver,
   OptionError,
@@ -34,7 +35,7 @@ export interface ResourceVerifierOptions {
    * Revocation feed: `true` for SSE from the issuer, or options (e.g. `{ source: 'redis', redis: url }`,
    * `failMode`, `maxOutageMs`). Default: none (tokens are valid until they expire).
    */
-  revocations?: boolean | Omit<RevocationFeedOptions, 'issuer' | 'clock'>;
+  revocations?: boolean | Omit<RevocationFeedOptions, 'issuer' | 'clock' | 'keepPastUntilS'>;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
 }
@@ -96,7 +97,9 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
   const jwks = options.jwksUri != null ? new RemoteJwks({ ...options.jwks, url: options.jwksUri, algorithms, clock }) : null;
   const keys = jwks ?? fixedResolver(options.keys as Iterable<VerificationKey> | KeyResolver);
   const feedOptions = options.revocations === true ? {} : options.revocations || null;
-  const feed = feedOptions ? new RevocationFeed({ ...feedOptions, issuer: options.issuer, clock }) : null;
+  // Rules outlive their `until` by this verifier's leeway: it accepts a token that long past its `exp`.
+  const keepPastUntilS = options.leeway ?? DEFAULT_LEEWAY;
+  const feed = feedOptions ? new RevocationFeed({ ...feedOptions, issuer: options.issuer, clock, keepPastUntilS }) : null;
   const core: CoreVerifier = createCoreVerifier({
     issuer: options.issuer,
     audience: options.audience,

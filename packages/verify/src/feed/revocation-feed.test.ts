@@ -360,6 +360,85 @@ describe('RevocationFeed rules', () => {
     expect(feed.status().rules).toBe(0);
   });
 
+  it("keeps a rule past its until by the verifier's leeway, so a token it still accepts stays refused", async () => {
+    const clock = manualClock();
+    const feed = new RevocationFeed({ issuer: 'http://auth.test', clock, keepPastUntilS: 120 });
+    const now = clock.now / 1000;
+    feed.apply({ cursor: '1', sid: 'gone', sub: null, not_before: now + 1, until: now + 631 });
+    const token = { iss: 'x', sub: 'u', aud: 'a', exp: now + 600, iat: now, sid: 'gone' };
+    clock.advance((631 + 60) * 1000); // past until; the token is 91 s past exp, within 120 s of leeway
+    expect(feed.status().rules).toBe(1);
+    expect(feed.isRevoked(token)).toBe(true);
+    clock.advance(61_000); // past until + 120 s: no token it covers can be accepted any more
+    expect(feed.status().rules).toBe(0);
+    expect(() => new RevocationFeed({ issuer: 'http://auth.test', keepPastUntilS: -1 })).toThrow(/keepPastUntilS/);
+
+    // createVerifier passes its own leeway: with 120 s, a revoked token 91 s past its exp is refused as revoked.
+    const { ISSUER, AUDIENCE, testKey } = await import('../test-support.js');
+    const key = await testKey(clock);
+    const at = clock.now / 1000;
+    const events = [{ cursor: '1', sid: 'sess-1', sub: null, not_before: at + 1, until: at + 631 }];
+    const feedServer = createServer((req, res) => {
+      if (req.url?.startsWith('/v1/revocations/stream')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': connected\n\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, cursor: '1' }));
+    });
+    await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', () => resolve()));
+    const base = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}`;
+    const revokedToken = key.issue({ sid: 'sess-1' });
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: [key.key],
+      leeway: 120,
+      clock,
+      revocations: { fetch: (url, init) => fetch(String(url).replace(ISSUER, base), init) },
+    });
+    try {
+      await verifier.ready();
+      await poll(() => verifier.feedStatus()?.rules === 1, 'the catch-up');
+      clock.advance((631 + 60) * 1000);
+      verifier.feedStatus(); // a status read (a metrics scrape) sweeps expired rules
+      expect(await codeOf(() => verifier.verify(revokedToken))).toBe(ErrorCodes.TOKEN_REVOKED);
+    } finally {
+      verifier.close();
+      feedServer.closeAllConnections();
+      feedServer.close();
+    }
+  });
+
+  it('a catch-up that fails while the stream is up is retried until it succeeds', async () => {
+    let catchUps = 0;
+    const events = [{ cursor: '1', sid: 'missed', sub: null, not_before: 1, until: 9e9 }];
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/v1/revocations/stream')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': connected\n\n');
+        return;
+      }
+      // The first three catch-ups fail (at start, at connect, and the first retry).
+      if (++catchUps <= 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, cursor: '1' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const feed = new RevocationFeed({
+      issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      minRetryMs: 10,
+      maxRetryMs: 40,
+    });
+    try {
+      await feed.start();
+      await poll(() => feed.status().rules === 1, 'the retried catch-up to bring the missed event');
+      expect(feed.status()).toMatchObject({ connected: true, cursor: '1' });
+      expect(catchUps).toBe(4);
+    } finally {
+      feed.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('ignores malformed events and keeps the highest cursor', () => {
     const feed = new RevocationFeed({ issuer: 'http://auth.test', clock: manualClock() });
     feed.apply({ cursor: '5', sid: 's5', sub: null, not_before: 1, until: 9e9 });

@@ -34,6 +34,11 @@ export interface RevocationFeedOptions {
   /** Reconnect back-off bounds. Default 100 → 5 000. */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * Seconds a rule is kept past its `until`: the clock leeway of the verifier it serves, which
+   * accepts a token up to that long after its `exp`. Default 0; `createVerifier` passes its own.
+   */
+  keepPastUntilS?: number;
   fetch?: typeof fetch;
   clock?: () => number;
 }
@@ -86,6 +91,8 @@ function validate(options: RevocationFeedOptions): void {
   if (idle !== undefined && (!Number.isFinite(idle) || idle <= 0 || idle > 2_147_483_647)) {
     throw new OptionError('"revocations.sseIdleTimeoutMs" must be a positive number of ms, at most 2147483647');
   }
+  const keep = options.keepPastUntilS;
+  if (keep !== undefined && (!Number.isFinite(keep) || keep < 0)) throw new OptionError('"keepPastUntilS" must be a number of seconds ≥ 0');
   for (const k of ['maxOutageMs', 'minRetryMs', 'maxRetryMs'] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new OptionError(`"revocations.${k}" must be a non-negative number`);
@@ -152,6 +159,7 @@ export class RevocationFeed {
       minRetryMs: options.minRetryMs ?? 100,
       maxRetryMs: options.maxRetryMs ?? 5_000,
       sseIdleTimeoutMs: options.sseIdleTimeoutMs ?? 45_000,
+      keepPastUntilS: options.keepPastUntilS ?? 0,
       fetch: options.fetch ?? globalThis.fetch,
       clock: options.clock ?? Date.now,
       ...(options.redis !== undefined ? { redis: options.redis } : {}),
@@ -191,7 +199,7 @@ export class RevocationFeed {
   /** Forgets rules past their `until`; also run from {@link apply} and {@link status}, so memory stays bounded by the feed's own clock. */
   #prune(): void {
     this.#prunedAt = this.#o.clock();
-    this.list.prune(this.#prunedAt / 1000);
+    this.list.prune(this.#prunedAt / 1000 - this.#o.keepPastUntilS);
   }
 
   #maybePrune(): void {
@@ -228,8 +236,19 @@ export class RevocationFeed {
       this.#connected = true;
       this.#retryMs = this.#o.minRetryMs;
       // Whatever was published while we were away.
-      this.catchUp().catch(() => undefined);
+      this.#catchUpUntilDone(this.#o.minRetryMs);
     }
+  }
+
+  /**
+   * Catches up, and keeps retrying (with back-off) while the live connection stays up: a catch-up
+   * that failed once must not leave a gap that nothing repairs until the next reconnect.
+   */
+  #catchUpUntilDone(wait: number): void {
+    this.catchUp().catch(() => {
+      if (this.#closed || !this.#connected) return; // the next #up() catches up again
+      this.#later(() => this.#catchUpUntilDone(Math.min(this.#o.maxRetryMs, wait * 2)), wait);
+    });
   }
 
   #down(): void {
