@@ -1,15 +1,16 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { createIssuer, createVerifier, DEFAULT_LEEWAY, RevocationList } from '@tessera/core';
 import type { Stores } from '@tessera/stores';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Tessera } from './lib/context.js';
-import { errorHandler } from './lib/http-errors.js';
+import { badRequest, errorHandler } from './lib/http-errors.js';
 import { KeyManager } from './lib/key-manager.js';
 import { createMetrics } from './lib/metrics.js';
 import { createDummyHash } from './lib/passwords.js';
@@ -57,6 +58,34 @@ export const REDACT = [
   ...SECRET_MEMBERS.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];
 
+/** A URL for the log: the path, and each query parameter's name with its value censored (a client may put a token there). */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair.slice(0, 64) : `${pair.slice(0, Math.min(eq, 64))}=[redacted]`;
+    });
+  return `${url.slice(0, q)}?${names.join('&')}`;
+}
+
+/** pino serializers: the request line without query values; everything else as Fastify logs it. */
+export const LOG_SERIALIZERS = {
+  req(request: FastifyRequest) {
+    return {
+      method: request.method,
+      url: loggableUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    };
+  },
+};
+
 const BODY_LIMIT = 16 * 1024;
 const KEY_TICK_MS = 5_000;
 
@@ -68,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, stores } = options;
   const clock = options.clock ?? Date.now;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
     bodyLimit: BODY_LIMIT,
     // A hop count trusts that many proxies in front of us.
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
@@ -78,7 +107,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Routing-level failures (malformed percent-encoding, over-long parameters) bypass the error
     // handler unless handed over here; without this they answer Fastify's own body shape.
     frameworkErrors: errorHandler,
+    // Requests Node's HTTP parser refuses never reach a route: answered here, in the error shape.
+    clientErrorHandler: answerClientError,
+    // A missing Host is refused below, in the error shape, rather than by Node with an empty 400.
+    http: { requireHostHeader: false },
     return503OnClosing: true,
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      done(badRequest('an HTTP/1.1 request needs a Host header'));
+      return;
+    }
+    done();
   });
 
   const secrets = new ServerSecrets(options.kek);
@@ -164,6 +204,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(cors, {
+    // An OPTIONS request that is no CORS preflight gets the plain 204, not a text/plain 400.
+    strictPreflight: false,
     origin: config.corsOrigins,
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
@@ -210,6 +252,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (bad syntax, a header too large, a timeout) with
+ * the usual `{ error, error_description }` body, then closes the connection: after a parse
+ * error the rest of what the client sent cannot be trusted to frame another request.
+ */
+function answerClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, error, description] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'invalid_request', 'the request line or headers are too large']
+        : [400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error, error_description: description });
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function hops(n: number) {

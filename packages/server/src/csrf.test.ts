@@ -61,6 +61,8 @@ describe('CSRF', () => {
     expectError(await logout(s, { 'sec-fetch-site': 'same-site' }), 403, 'invalid_origin');
     expectError(await logout(s, { 'sec-fetch-site': 'same-site', origin: 'http://sub.auth.test' }), 403, 'invalid_origin');
     expectError(await logout(s, { 'sec-fetch-site': 'cross-site', 'x-csrf-token': s.csrf }), 403);
+    // Our own origin cannot be cross-site: the two headers contradict each other.
+    expectError(await logout(s, { 'sec-fetch-site': 'cross-site', origin: ISSUER }), 403, 'invalid_origin');
     expect((await me(t.app, s.cookie)).statusCode).toBe(200);
   });
 

@@ -92,6 +92,32 @@ describe('POST /v1/users', () => {
       expectError(await signUp({ email, password: email.split('@')[0] }), 400, 'weak_password');
     });
 
+    it('refuses a password with an unpaired surrogate, and such a password never logs anyone in', async () => {
+      // Sent as JSON escapes: the body is valid JSON, the string is not valid Unicode text.
+      const lone = (surrogate: string) => `{"email":"${uniqueEmail()}","password":"a long passphrase ${surrogate}"}`;
+      for (const body of [lone('\\ud800'), lone('\\udfff'), lone('\\udc00\\ud800')]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/v1/users',
+          headers: { 'content-type': 'application/json' },
+          payload: body,
+        });
+        expectError(res, 400, 'weak_password');
+      }
+      // An account whose password ends in U+FFFD (what a lone surrogate would hash as) is not
+      // opened by a lone surrogate in its place.
+      const user = await register(t.app, uniqueEmail(), 'a long passphrase \ufffd');
+      const login = (password: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/v1/token',
+          headers: { 'content-type': 'application/json' },
+          payload: `{"grant_type":"password","username":"${user.email}","password":"${password}"}`,
+        });
+      expect((await login('a long passphrase \\ufffd')).statusCode).toBe(200);
+      expectError(await login('a long passphrase \\ud800'), 400, 'invalid_grant');
+    });
+
     it('has no composition rules: a 12-character lowercase passphrase and 128 characters are accepted', async () => {
       await register(t.app, uniqueEmail(), 'plumtreevase');
       await register(t.app, uniqueEmail(), 'z'.repeat(128));

@@ -38,9 +38,16 @@ function length(s: string): number {
  * Checks a new password (NIST SP 800-63B): 12–128 characters after NFKC, no composition
  * rules, not a common password, not the email. Returns the reason it is refused, or null.
  */
+/** True when `text` has no unpaired surrogate (String.prototype.isWellFormed, Node ≥ 20). */
+function isWellFormed(text: string): boolean {
+  return !/\p{Surrogate}/u.test(text);
+}
+
 export function passwordProblem(password: unknown, email?: string): string | null {
   if (typeof password !== 'string') return 'password must be a string';
   if (password.length > MAX_PASSWORD_LENGTH * 4) return `password must be at most ${MAX_PASSWORD_LENGTH} characters`;
+  // A lone surrogate has no UTF-8 form: hashed, every one would become U+FFFD and match any other.
+  if (!isWellFormed(password)) return 'password must be valid Unicode text (no unpaired surrogates)';
   const normalized = password.normalize('NFKC');
   const n = length(normalized);
   if (n < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`;
@@ -75,8 +82,10 @@ export function hashPassword(password: string): Promise<string> {
 
 /** Verifies in constant time (argon2's own comparison). False for any malformed hash. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  // Still hashed (the same time either way), but never accepted: no account has such a password.
+  const wellFormed = isWellFormed(password);
   try {
-    return await limited(() => verify(passwordHash, password.normalize('NFKC')));
+    return (await limited(() => verify(passwordHash, password.normalize('NFKC')))) && wellFormed;
   } catch {
     return false;
   }

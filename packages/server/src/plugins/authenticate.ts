@@ -51,7 +51,12 @@ export function isAllowedOrigin(t: Tessera, origin: string): boolean {
 export function checkSiteHeaders(t: Tessera, request: FastifyRequest): 'trusted' | 'absent' {
   const origin = header(request, 'origin');
   const site = header(request, 'sec-fetch-site');
-  if (origin !== undefined && origin !== 'null' && isAllowedOrigin(t, origin)) return 'trusted';
+  if (origin !== undefined && origin !== 'null' && isAllowedOrigin(t, origin)) {
+    // Our own origin cannot be cross-site: a browser that says so is not to be trusted with it.
+    // An origin listed in TESSERA_CORS_ORIGINS may well be (an app on another site).
+    if (site === 'cross-site' && !t.config.corsOrigins.includes(origin)) throw forbidden('invalid_origin', 'cross-site request refused');
+    return 'trusted';
+  }
   if (origin !== undefined) throw forbidden('invalid_origin', 'cross-site request refused');
   if (site === 'cross-site' || site === 'same-site') throw forbidden('invalid_origin', 'cross-site request refused');
   if (site === 'same-origin' || site === 'none') return 'trusted';
