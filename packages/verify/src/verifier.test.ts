@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createIssuer, ErrorCodes, OptionError } from '@tessera/core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createVerifier, type ResourceVerifierOptions } from './index.js';
@@ -60,6 +60,23 @@ describe('createVerifier: options are validated at construction, not at the firs
     expectOptionError({ ...base, revocations: { failMode: 'sideways' } }, /failMode/);
     expectOptionError({ ...base, revocations: { maxOutageMs: Number.NaN } }, /maxOutageMs/);
     expectOptionError({ ...base, issuer: 'auth-server', revocations: true }, /issuer/);
+  });
+
+  it('refuses fixed keys that cannot serve their algorithm, and a JWKS verifier allowed only HS256', () => {
+    const fixed = { issuer: ISSUER, audience: AUDIENCE };
+    const secret = (bytes: number) => createSecretKey(randomBytes(bytes));
+    const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+    expectOptionError({ ...fixed, keys: [{ kid: 'short', alg: 'HS256', key: secret(3) }] }, /short.*at least 32 bytes/);
+    expectOptionError({ ...fixed, keys: [{ kid: 'small', alg: 'RS256', key: rsa1024 }] }, /small.*2048/);
+    expectOptionError({ ...fixed, keys: [{ kid: 'pub-as-hmac', alg: 'HS256', key: ec }] }, /pub-as-hmac.*secret/);
+    expectOptionError({ ...fixed, keys: [{ kid: 'wrong-curve', alg: 'EdDSA', key: ec }] }, /wrong-curve.*Ed25519/);
+    expectOptionError({ ...fixed, keys: [{ kid: 'no-alg', alg: 'none', key: ec }] }, /no-alg.*alg/);
+    expectOptionError({ ...fixed, keys: [{ kid: 'pem', alg: 'ES256', key: '-----BEGIN PUBLIC KEY-----' }] }, /pem.*KeyObject/);
+    expectOptionError({ ...fixed, keys: [{ alg: 'ES256', key: ec }] }, /kid/);
+    expectOptionError({ ...fixed, keys: new Map([['other', { kid: 'k', alg: 'ES256', key: ec }]]) }, /maps "other"/);
+    expectOptionError({ ...base, algorithms: ['HS256'] }, /HS256.*JWKS/);
+    expect(() => createVerifier({ ...fixed, keys: [{ kid: 'ok', alg: 'HS256', key: secret(32) }], algorithms: ['HS256'] })).not.toThrow();
   });
 
   it('does no I/O when the options are valid', () => {

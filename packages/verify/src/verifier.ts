@@ -1,7 +1,10 @@
+import { KeyObject } from 'node:crypto';
 import {
   type AccessTokenClaims,
+  ALGORITHMS,
   type Algorithm,
   AuthError,
+  assertKeyFitsAlgorithm,
   type Verifier as CoreVerifier,
   createVerifier as createCoreVerifier,
   DEFAULT_LEEWAY,
@@ -69,10 +72,33 @@ const ASYMMETRIC: readonly Algorithm[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
 
 function fixedResolver(keys: Iterable<VerificationKey> | KeyResolver): KeyResolver {
   if (typeof (keys as KeyResolver).get === 'function' && !(Symbol.iterator in keys)) return keys as KeyResolver;
-  if (keys instanceof Map) return keys as KeyResolver;
+  const given = keys instanceof Map ? (keys as Map<string, VerificationKey>).values() : (keys as Iterable<VerificationKey>);
   const map = new Map<string, VerificationKey>();
-  for (const k of keys as Iterable<VerificationKey>) map.set(k.kid, k);
+  for (const k of given) {
+    checkFixedKey(k);
+    map.set(k.kid, k);
+  }
+  if (keys instanceof Map) {
+    for (const [kid, k] of keys as Map<string, VerificationKey>) {
+      if (kid !== k.kid) throw new OptionError(`"keys" maps "${kid}" to the key "${k.kid}"`);
+    }
+    return keys as KeyResolver;
+  }
   return map;
+}
+
+/** A fixed key must be usable for its pinned algorithm: checked here, so a bad one fails at construction, not per request. */
+function checkFixedKey(k: VerificationKey): void {
+  if (k === null || typeof k !== 'object' || typeof k.kid !== 'string' || k.kid === '')
+    throw new OptionError('every key in "keys" needs a kid');
+  if (!(ALGORITHMS as readonly unknown[]).includes(k.alg))
+    throw new OptionError(`key "${k.kid}": "alg" must be one of ${ALGORITHMS.join(', ')}`);
+  if (!(k.key instanceof KeyObject)) throw new OptionError(`key "${k.kid}": "key" must be a KeyObject`);
+  try {
+    assertKeyFitsAlgorithm(k.key, k.alg);
+  } catch (err) {
+    throw new OptionError(`key "${k.kid}": ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**
@@ -94,6 +120,10 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
   if (options.keys != null && typeof options.keys !== 'object') throw new OptionError('"keys" must be verification keys or a key resolver');
   const clock = options.clock ?? Date.now;
   const algorithms = options.algorithms ?? ASYMMETRIC;
+  // A JWKS never supplies an HMAC secret (anyone could read it): such a verifier could accept nothing.
+  if (options.jwksUri != null && Array.isArray(algorithms) && algorithms.length > 0 && algorithms.every((a) => a === 'HS256')) {
+    throw new OptionError('"algorithms" allows only HS256, which a JWKS never supplies: pass the secret in "keys"');
+  }
   const jwks = options.jwksUri != null ? new RemoteJwks({ ...options.jwks, url: options.jwksUri, algorithms, clock }) : null;
   const keys = jwks ?? fixedResolver(options.keys as Iterable<VerificationKey> | KeyResolver);
   const feedOptions = options.revocations === true ? {} : options.revocations || null;

@@ -387,6 +387,6 @@ export class RevocationFeed {
     this.#redis?.disconnect();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    this.#connected = false;
+    this.#down();
   }
 }

@@ -237,6 +237,16 @@ describe('persistence (cacheFile)', () => {
     expect(await codeOf(() => amnesiac.verify(k1.issue()))).toBe(ErrorCodes.TOKEN_KEY);
   });
 
+  it('verify() without ready(), the JWKS server down: verifies from the file', async () => {
+    const cacheFile = join(dir, 'no-ready.json');
+    const first = verifierFor({ jwks: { cacheFile } });
+    await first.ready();
+    await server.refuse();
+    const restarted = verifierFor({ jwks: { cacheFile } });
+    expect((await restarted.verify(k1.issue({ sub: 'no-ready' }))).sub).toBe('no-ready');
+    expect(restarted.jwksStatus()).toMatchObject({ keys: 1, fetchedAt: NOW_MS });
+  });
+
   it('a corrupt file is ignored, not trusted and not fatal', async () => {
     const cacheFile = join(dir, 'corrupt.json');
     await writeFile(cacheFile, '{"fetchedAt": 1, "jwks": ');

@@ -98,6 +98,8 @@ export class RemoteJwks implements KeyResolver {
   #lastKidFetch = Number.NEGATIVE_INFINITY;
   #inflight: Promise<boolean> | null = null;
   #fetches = 0;
+  /** Whether the persisted copy was read already (it is read once, before the first fetch or after it failed). */
+  #fileTried = false;
 
   constructor(options: RemoteJwksOptions) {
     let parsed: URL;
@@ -133,7 +135,10 @@ export class RemoteJwks implements KeyResolver {
 
   /** Loads the persisted copy (if any) and then fetches. Resolves once some keys are known or every source failed. */
   async load(): Promise<void> {
-    if (this.#o.cacheFile && this.#fetchedAt === null) await this.#readFile();
+    if (this.#o.cacheFile && this.#fetchedAt === null && !this.#fileTried) {
+      this.#fileTried = true;
+      await this.#readFile();
+    }
     await this.refresh();
   }
 
@@ -178,6 +183,15 @@ export class RemoteJwks implements KeyResolver {
       this.#lastError = err instanceof Error ? err.message : String(err);
       // Stale-if-error: keep the keys (and their expiry, so status() reports them stale); retry no sooner than the cooldown.
       this.#refreshAt = this.#o.clock() + Math.min(this.#o.cooldownMs, this.#o.minCacheMs);
+      // Never loaded (verify() came before ready()) and the issuer is unreachable: the persisted copy.
+      if (this.#o.cacheFile && this.#fetchedAt === null && !this.#fileTried) {
+        this.#fileTried = true;
+        await this.#readFile();
+        if (this.#keys.size > 0) {
+          this.#refreshAt = this.#o.clock() + Math.min(this.#o.cooldownMs, this.#o.minCacheMs);
+          return true;
+        }
+      }
       return false;
     }
   }
