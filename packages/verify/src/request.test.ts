@@ -29,7 +29,7 @@ describe('verifyRequest: RFC 6750 answers', () => {
     expect((await verifyRequest(verifier, { authorization: [`Bearer ${token}`] })).ok).toBe(true);
   });
 
-  it('two Authorization headers: 401 invalid_request, whichever of them is valid', async () => {
+  it('two Authorization headers: 400 invalid_request, whichever of them is valid', async () => {
     const token = key.issue();
     for (const authorization of [
       [`Bearer ${token}`, 'Bearer other'],
@@ -37,6 +37,7 @@ describe('verifyRequest: RFC 6750 answers', () => {
     ]) {
       const result = await verifyRequest(verifier, { authorization });
       expect(result.ok ? null : result.refusal.body.error).toBe('invalid_request');
+      expect(result.ok ? null : result.refusal.status).toBe(400);
     }
   });
 
@@ -71,13 +72,22 @@ describe('verifyRequest: RFC 6750 answers', () => {
     expect(r.body).toEqual({ error: 'invalid_token', error_description: 'the access token expired' });
   });
 
-  it('another scheme or an empty Bearer: 401 invalid_request', async () => {
-    for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer   ', 'Token abc', 'Bearerabc']) {
+  it('another scheme: 401 with the bare challenge, as for no credentials (RFC 6750 §3.1)', async () => {
+    for (const authorization of ['Basic dXNlcjpwYXNz', 'Token abc', 'Bearerabc', 'Digest']) {
       const r = refusal(await verifyRequest(verifier, { authorization }));
       expect(r.status, authorization).toBe(401);
+      expect(r.body.error).toBe('unauthorized');
+      expect(r.headers).toEqual({ 'www-authenticate': 'Bearer' });
+      expect(JSON.stringify(r)).not.toContain('dXNlcjpwYXNz');
+    }
+  });
+
+  it('a Bearer header without a token: 400 invalid_request (RFC 6750 §3.1)', async () => {
+    for (const authorization of ['Bearer', 'Bearer   ', 'bearer', 'Bearer\t']) {
+      const r = refusal(await verifyRequest(verifier, { authorization }));
+      expect(r.status, authorization).toBe(400);
       expect(r.body.error).toBe('invalid_request');
       expect(r.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
-      expect(JSON.stringify(r)).not.toContain('dXNlcjpwYXNz');
     }
   });
 

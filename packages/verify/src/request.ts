@@ -6,7 +6,7 @@ export type VerifiedClaims = Readonly<AccessTokenClaims>;
 
 /** A refusal, ready to send: status, JSON body and headers (RFC 6750). */
 export interface Refusal {
-  status: 401 | 403 | 503;
+  status: 400 | 401 | 403 | 503;
   headers: Record<string, string>;
   body: { error: string; error_description: string };
 }
@@ -29,7 +29,7 @@ export interface VerifyRequestOptions {
 
 const quote = (s: string) => s.replace(/["\\]/g, '');
 
-function refuse(status: 401 | 403 | 503, error: string, description: string, challenge?: string): { ok: false; refusal: Refusal } {
+function refuse(status: 400 | 401 | 403 | 503, error: string, description: string, challenge?: string): { ok: false; refusal: Refusal } {
   const headers: Record<string, string> = {};
   if (challenge !== undefined) headers['www-authenticate'] = challenge;
   return { ok: false, refusal: { status, headers, body: { error, error_description: description } } };
@@ -52,16 +52,23 @@ function cookieValue(header: string | string[] | undefined, name: string): strin
   return undefined;
 }
 
-/** Extracts a Bearer token; `null` when absent, `false` when malformed. */
+/**
+ * Extracts a Bearer token: the token; `null` when there is none (no header, or credentials of
+ * another scheme, such as `Basic`); `false` when the request is malformed (a `Bearer` header
+ * without a token, or two Authorization headers).
+ */
 export function extractToken(source: TokenSource, options: VerifyRequestOptions = {}): string | null | false {
   // Two Authorization headers are ambiguous (which one would a proxy or the next service use?): refused.
   if (Array.isArray(source.authorization) && source.authorization.length > 1) return false;
   const h = Array.isArray(source.authorization) ? source.authorization[0] : source.authorization;
   if (h !== undefined && h !== '') {
     const space = h.indexOf(' ');
-    if (space < 0 || h.slice(0, space).toLowerCase() !== 'bearer') return false;
-    const token = h.slice(space + 1).trim();
-    return token === '' ? false : token;
+    const scheme = (space < 0 ? h : h.slice(0, space)).trim().toLowerCase();
+    // Another scheme is no Bearer credential at all: answered with the bare challenge (RFC 6750 §3.1).
+    if (scheme !== 'bearer') return null;
+    const token = space < 0 ? '' : h.slice(space + 1).trim();
+    // No token has a space or a comma in it: this is two headers joined (as Fetch's Headers does), or garbage.
+    return token === '' || /[\s,]/.test(token) ? false : token;
   }
   if (options.cookieName) return cookieValue(source.cookie, options.cookieName) ?? null;
   return null;
@@ -92,7 +99,9 @@ export function verifyRequestNow(
 ): VerifyResult | Promise<VerifyResult> {
   const token = extractToken(source, options);
   if (token === null) return unauthorized('authentication required', false);
-  if (token === false) return refuse(401, 'invalid_request', 'use the Bearer scheme', 'Bearer error="invalid_request"');
+  // A malformed request is a 400 (RFC 6750 §3.1), still with the challenge.
+  if (token === false)
+    return refuse(400, 'invalid_request', 'send one Authorization header: Bearer <token>', 'Bearer error="invalid_request"');
   try {
     return { ok: true, claims: verifier.verifyNow(token), token };
   } catch (err) {

@@ -73,10 +73,11 @@ describe('Express adapter (real socket)', () => {
     }
   });
 
-  it('another scheme: 401 invalid_request', async () => {
+  it('another scheme: 401 with the bare challenge; a Bearer header without a token: 400 invalid_request', async () => {
+    checkRefusal(await answerOf(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'unauthorized', NO_TOKEN);
     checkRefusal(
-      await answerOf(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })),
-      401,
+      await answerOf(await get('/api/me', { authorization: 'Bearer' })),
+      400,
       'invalid_request',
       'Bearer error="invalid_request"',
     );

@@ -114,8 +114,9 @@ describe('Fastify adapter (app.inject)', () => {
     }
   });
 
-  it('another scheme: 401 invalid_request', async () => {
-    checkRefusal(wire(await get('/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'invalid_request', 'Bearer error="invalid_request"');
+  it('another scheme: 401 with the bare challenge; a Bearer header without a token: 400 invalid_request', async () => {
+    checkRefusal(wire(await get('/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'unauthorized', NO_TOKEN);
+    checkRefusal(wire(await get('/me', { authorization: 'Bearer' })), 400, 'invalid_request', 'Bearer error="invalid_request"');
   });
 
   it('scope guard: 403 insufficient_scope naming the scope; passes with it', async () => {

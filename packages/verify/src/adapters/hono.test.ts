@@ -53,10 +53,11 @@ describe('Hono adapter (app.request)', () => {
     }
   });
 
-  it('another scheme: 401 invalid_request', async () => {
+  it('another scheme: 401 with the bare challenge; a Bearer header without a token: 400 invalid_request', async () => {
+    checkRefusal(await answerOf(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'unauthorized', NO_TOKEN);
     checkRefusal(
-      await answerOf(await get('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })),
-      401,
+      await answerOf(await get('/api/me', { authorization: 'Bearer' })),
+      400,
       'invalid_request',
       'Bearer error="invalid_request"',
     );
@@ -114,9 +115,11 @@ describe('Hono adapter (@hono/node-server, real socket)', () => {
       INVALID_TOKEN,
       f.tokens.forged,
     );
+    checkRefusal(await answerOf(await fetchPath('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'unauthorized', NO_TOKEN);
+    // Fetch joins repeated headers with ", ": two Bearer headers arrive as one, and are still refused as two.
     checkRefusal(
-      await answerOf(await fetchPath('/api/me', { authorization: 'Basic dXNlcjpwYXNz' })),
-      401,
+      await answerOf(await fetchPath('/api/me', { authorization: `Bearer ${f.tokens.reader}, Bearer ${f.tokens.plain}` })),
+      400,
       'invalid_request',
       'Bearer error="invalid_request"',
     );

@@ -56,13 +56,9 @@ describe('node:http adapter (real socket)', () => {
     }
   });
 
-  it('another scheme: 401 invalid_request', async () => {
-    checkRefusal(
-      await answerOf(await get('/me', { authorization: 'Basic dXNlcjpwYXNz' })),
-      401,
-      'invalid_request',
-      'Bearer error="invalid_request"',
-    );
+  it('another scheme: 401 with the bare challenge; a Bearer header without a token: 400 invalid_request', async () => {
+    checkRefusal(await answerOf(await get('/me', { authorization: 'Basic dXNlcjpwYXNz' })), 401, 'unauthorized', NO_TOKEN);
+    checkRefusal(await answerOf(await get('/me', { authorization: 'Bearer' })), 400, 'invalid_request', 'Bearer error="invalid_request"');
   });
 
   it('scope and role checks answer 403 through sendRefusal', async () => {
