@@ -18,6 +18,7 @@ const ROUTES: [string, string][] = [
   ['POST', '/v1/sessions'],
   ['GET', '/v1/sessions'],
   ['DELETE', '/v1/sessions/current'],
+  ['DELETE', '/v1/sessions/others'],
   ['DELETE', '/v1/sessions/:sid'],
   ['DELETE', '/v1/sessions'],
   ['GET', '/v1/me'],

@@ -91,19 +91,18 @@ describe('GET /v1/me', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer');
   });
 
-  it('answers another scheme or an empty Bearer with 401', async () => {
+  it('answers another scheme like no credentials (401, bare challenge), and an empty Bearer with 400 invalid_request', async () => {
     const tokens = await tokenLogin(t.app, user);
-    for (const authorization of [
-      `Basic ${Buffer.from('a:b').toString('base64')}`,
-      `Token ${tokens.access_token}`,
-      'Bearer',
-      'Bearer ',
-      'Bearer    ',
-      tokens.access_token,
-    ]) {
+    for (const authorization of [`Basic ${Buffer.from('a:b').toString('base64')}`, `Token ${tokens.access_token}`, tokens.access_token]) {
       const res = await me(t.app, { authorization });
-      expectError(res, 401);
-      expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer/);
+      expectError(res, 401, 'unauthorized');
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(res.body).not.toContain(tokens.access_token);
+    }
+    for (const authorization of ['Bearer', 'Bearer ', 'Bearer    ', `Bearer ${tokens.access_token}, Bearer ${tokens.access_token}`]) {
+      const res = await me(t.app, { authorization });
+      expectError(res, 400, 'invalid_request');
+      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
       expect(res.body).not.toContain(tokens.access_token);
     }
   });

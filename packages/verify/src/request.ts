@@ -67,8 +67,8 @@ export function extractToken(source: TokenSource, options: VerifyRequestOptions 
     // Another scheme is no Bearer credential at all: answered with the bare challenge (RFC 6750 §3.1).
     if (scheme !== 'bearer') return null;
     const token = space < 0 ? '' : h.slice(space + 1).trim();
-    // No token has a space or a comma in it: this is two headers joined (as Fetch's Headers does), or garbage.
-    return token === '' || /[\s,]/.test(token) ? false : token;
+    // No token has a comma in it: this is two headers joined into one (as Fetch's Headers does).
+    return token === '' || token.includes(',') ? false : token;
   }
   if (options.cookieName) return cookieValue(source.cookie, options.cookieName) ?? null;
   return null;

@@ -2,7 +2,7 @@ import type { AccessTokenClaims } from '@tessera/core';
 import type { Session, UserProfile } from '@tessera/stores';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Tessera } from '../lib/context.js';
-import { forbidden, tokenFailure, unauthorized } from '../lib/http-errors.js';
+import { forbidden, HttpError, tokenFailure, unauthorized } from '../lib/http-errors.js';
 import { safeEqual } from '../lib/secrets.js';
 import { authenticateCookie } from '../lib/sessions.js';
 
@@ -73,14 +73,23 @@ function checkCsrf(t: Tessera, request: FastifyRequest, session: Session): void 
   }
 }
 
-/** Reads `Authorization: Bearer <token>`; undefined when absent, throws 401 for any other shape. */
+/**
+ * Reads `Authorization: Bearer <token>`. Undefined when there is no Bearer credential (no header,
+ * or another scheme such as `Basic`: RFC 6750 §3.1 answers those like no credentials at all);
+ * throws 400 `invalid_request` for a malformed one (`Bearer` without a token, two values joined by a comma).
+ */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const value = header(request, 'authorization');
   if (value === undefined) return undefined;
   const space = value.indexOf(' ');
-  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') throw unauthorized('use the Bearer scheme', false, 'invalid_request');
-  const token = value.slice(space + 1).trim();
-  if (token === '') throw unauthorized('the Bearer token is empty', false, 'invalid_request');
+  const scheme = (space < 0 ? value : value.slice(0, space)).trim().toLowerCase();
+  if (scheme !== 'bearer') return undefined;
+  const token = space < 0 ? '' : value.slice(space + 1).trim();
+  if (token === '' || token.includes(',')) {
+    throw new HttpError(400, 'invalid_request', 'send one Authorization header: Bearer <token>', {
+      'www-authenticate': 'Bearer error="invalid_request"',
+    });
+  }
   return token;
 }
 
