@@ -75,6 +75,24 @@ describe('login throttling', () => {
     expectError(await attempt(user.email, user.password), 429);
   });
 
+  it('parallel logins with the right password are never turned away by each other (one address or many, both modes)', async () => {
+    const user = await register(t.app);
+    const spread = await Promise.all(Array.from({ length: 24 }, () => attempt(user.email, user.password)));
+    expect(spread.filter((r) => r.statusCode !== 200).map((r) => `${r.statusCode} ${r.body}`)).toEqual([]);
+    const office = '192.0.2.200';
+    const sameAddress = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 2 === 0
+          ? passwordGrant(t.app, user.email, user.password, { remoteAddress: office })
+          : sessionLogin(t.app, user.email, user.password, { remoteAddress: office }),
+      ),
+    );
+    expect(sameAddress.map((r) => r.statusCode).sort()).toEqual([...Array(15).fill(200), ...Array(15).fill(201)]);
+    // And none of it left a charge behind: five failures still come before the back-off.
+    for (let i = 0; i < 5; i++) expectError(await attempt(user.email, WRONG), 400);
+    expectError(await attempt(user.email, user.password), 429);
+  });
+
   it('throttles unknown emails exactly like known ones: same statuses, bodies and Retry-After sequence', async () => {
     const known = await register(t.app);
     const unknown = uniqueEmail('nobody');

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Tessera } from './context.js';
 import { type HttpError, tooManyRequests } from './http-errors.js';
 import { MAX_PASSWORD_LENGTH, normalizeEmail, verifyPassword } from './passwords.js';
-import { type Claim, loginTargets } from './throttle.js';
+import { type Claim, loginTargets, type ThrottleRule } from './throttle.js';
 
 /**
  * Checks a login's credentials under throttling. Unknown users are verified against a dummy
@@ -27,21 +27,65 @@ export async function checkCredentials(
   // the back-off at once instead of after every guess already ran. A success then takes the
   // charges back: the account's counter is cleared, the address loses only this attempt's charge
   // (one good password must not wipe out the failures of a spraying address).
-  let wait = await t.throttle.retryAfter([account, ip]);
+  const keys = [account[0], ip[0]];
   let ipClaim: Claim | undefined;
-  if (wait === 0) {
-    const accountClaim = await t.throttle.claim(...account);
-    wait = accountClaim.wait;
-    if (wait === 0) {
-      ipClaim = await t.throttle.claim(...ip);
-      wait = ipClaim.wait;
-      if (wait > 0) await accountClaim.forgive(); // refused for the address: no guess at the account happened
+  let wait = 0;
+  // Marked in flight, and as holding from the moment it is charged, so a parallel attempt refused
+  // by this one's charge knows to wait for it; unmarked while it waits itself.
+  let attempt = t.throttle.begin(keys);
+  for (let round = 0; ; round++) {
+    ({ wait, ipClaim } = await claimBoth(t, account, ip, attempt.hold));
+    if (wait === 0) break;
+    attempt.end();
+    // Refused while other attempts of this node on the same account or address hold charges:
+    // those may be what refuses this one, and a success takes its charge back. Wait for them and
+    // ask again, so parallel logins with the right password are not turned away by each other.
+    // Failures stay counted: a burst of guesses meets the back-off once they are recorded, and
+    // then nothing holds a charge to wait for.
+    const pending = round < MAX_WAIT_ROUNDS ? t.throttle.inFlight(keys) : null;
+    if (pending === null) {
+      t.metrics.logins.inc({ mode, result: 'throttled' });
+      throw tooManyRequests(wait);
     }
+    await pending;
+    attempt = t.throttle.begin(keys);
   }
-  if (wait > 0) {
-    t.metrics.logins.inc({ mode, result: 'throttled' });
-    throw tooManyRequests(wait);
+  try {
+    return await check(t, email, password, mode, refused, account[0], ipClaim);
+  } finally {
+    attempt.end();
   }
+}
+
+/** Most rounds a login waits for this node's other attempts in flight before it is refused as throttled. */
+const MAX_WAIT_ROUNDS = 50;
+
+async function claimBoth(
+  t: Tessera,
+  account: [string, ThrottleRule],
+  ip: [string, ThrottleRule],
+  charging: () => void,
+): Promise<{ wait: number; ipClaim: Claim | undefined }> {
+  let wait = await t.throttle.retryAfter([account, ip]);
+  if (wait > 0) return { wait, ipClaim: undefined };
+  const accountClaim = await t.throttle.claim(...account, charging);
+  wait = accountClaim.wait;
+  if (wait > 0) return { wait, ipClaim: undefined };
+  const ipClaim = await t.throttle.claim(...ip, charging);
+  wait = ipClaim.wait;
+  if (wait > 0) await accountClaim.forgive(); // refused for the address: no guess at the account happened
+  return { wait, ipClaim };
+}
+
+async function check(
+  t: Tessera,
+  email: string | null,
+  password: unknown,
+  mode: 'jwt' | 'session',
+  refused: () => HttpError,
+  accountKey: string,
+  ipClaim: Claim | undefined,
+): Promise<User> {
   const user = email ? await t.stores.users.findByEmail(email) : null;
   const candidate = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH * 4 ? password : '';
   const matches = await verifyPassword(user?.passwordHash ?? t.dummyHash, candidate);
@@ -49,7 +93,7 @@ export async function checkCredentials(
     t.metrics.logins.inc({ mode, result: 'failure' });
     throw refused();
   }
-  await t.throttle.succeed(account[0]);
+  await t.throttle.succeed(accountKey);
   await ipClaim?.forgive();
   t.metrics.logins.inc({ mode, result: 'success' });
   return user;

@@ -35,6 +35,12 @@ export interface Claim {
   forgive(): Promise<void>;
 }
 
+/** A login attempt in flight on this node. */
+interface Attempt {
+  holding: boolean;
+  ended: Promise<void>;
+}
+
 /**
  * Login throttling on shared counters (the store), by account and by client IP. Only
  * failures count. During a back-off every attempt for the identifier is refused, even
@@ -44,6 +50,8 @@ export interface Claim {
 export class LoginThrottle {
   #store: RateLimitStore;
   #clock: () => number;
+  /** Attempts in flight on this node, by identifier. */
+  #pending = new Map<string, Set<Attempt>>();
 
   constructor(store: RateLimitStore, clock: () => number) {
     this.#store = store;
@@ -68,17 +76,58 @@ export class LoginThrottle {
    * guesses would all pass the check before any failure was recorded. Of attempts racing past one
    * back-off, only the one whose charge directly follows what it saw goes ahead (the counter is
    * atomic in every store, so this holds across nodes). `wait` is the seconds to wait, or 0.
+   * `charging` is called just before the charge is made.
    */
-  async claim(key: string, rule: ThrottleRule): Promise<Claim> {
+  async claim(key: string, rule: ThrottleRule, charging?: () => void): Promise<Claim> {
     const now = this.#clock();
     const seen = await this.#store.get(key, now);
     const wait = seen ? blockedFor(rule, seen, now) : 0;
     if (wait > 0) return { wait: Math.ceil(wait / 1000), forgive: async () => {} };
+    // Told in the same tick as the charge is asked for, so nobody can see the charge before it.
+    charging?.();
     const charged = await this.#store.recordFailure(key, now, rule.windowMs);
     // Taking the charge back also puts lastAt back, so a success does not restart the back-off.
     const forgive = () => this.#store.forgive(key, this.#clock(), { ifAt: charged.lastAt, to: seen?.lastAt ?? charged.lastAt });
     if (charged.count <= rule.free || charged.count === (seen?.count ?? 0) + 1) return { wait: 0, forgive };
     return { wait: Math.max(1, Math.ceil(blockedFor(rule, charged, now) / 1000)), forgive };
+  }
+
+  /**
+   * Marks an attempt on these identifiers as in flight on this node; `hold()` marks it as holding
+   * charges (pass it to {@link claim}); `end()` unmarks it, whatever the outcome.
+   */
+  begin(keys: readonly string[]): { hold(): void; end(): void } {
+    let end!: () => void;
+    const attempt: Attempt = {
+      holding: false,
+      ended: new Promise<void>((resolve) => {
+        end = resolve;
+      }),
+    };
+    for (const key of keys) {
+      const set = this.#pending.get(key) ?? new Set<Attempt>();
+      set.add(attempt);
+      this.#pending.set(key, set);
+    }
+    return {
+      hold: () => {
+        attempt.holding = true;
+      },
+      end: () => {
+        for (const key of keys) {
+          const set = this.#pending.get(key);
+          set?.delete(attempt);
+          if (set?.size === 0) this.#pending.delete(key);
+        }
+        end();
+      },
+    };
+  }
+
+  /** Settles once every attempt now holding charges on these identifiers (on this node) has ended; null when there is none. */
+  inFlight(keys: readonly string[]): Promise<void> | null {
+    const attempts = keys.flatMap((key) => [...(this.#pending.get(key) ?? [])].filter((a) => a.holding));
+    return attempts.length === 0 ? null : Promise.all(attempts.map((a) => a.ended)).then(() => undefined);
   }
 
   /** Records one failure after the fact, for checks too frequent to charge in advance. */
