@@ -35,6 +35,22 @@ describe('POST /v1/users', () => {
     expect(tokens.token_type).toBe('Bearer');
   });
 
+  it('case-folds fully, not just lower-cases: ß is ss, ς is σ, ﬁ is fi', async () => {
+    const app = (await createTestApp()).app;
+    const sign = (email: string) =>
+      app.inject({ method: 'POST', url: '/v1/users', payload: { email, password: 'a long enough passphrase' } });
+    for (const [first, again] of [
+      ['straße@example.de', 'STRASSE@example.de'],
+      ['ΟΔΟΣ@example.gr', 'οδοσ@example.gr'],
+      ['ﬁsh@example.com', 'FISH@example.com'],
+    ]) {
+      const created = await sign(first as string);
+      expect(created.statusCode, first).toBe(201);
+      expectError(await sign(again as string), 409, 'email_taken');
+      expect(json<{ email: string }>(created).email).toBe((again as string).toLowerCase());
+    }
+  });
+
   // Account enumeration: every 409 email_taken confirms an address; one client may learn that only a few times an hour.
   it('throttles a client address that keeps hitting existing emails: 429 with Retry-After after 10, others unaffected, sign-ups never counted', async () => {
     const app = (await createTestApp()).app;

@@ -4,6 +4,7 @@
  * the interfaces in `types.ts`. Most callers only need {@link openStores}.
  */
 export { InvalidCursorError } from './errors.js';
+export { foldEmail } from './lib/email.js';
 export { createMemoryStores } from './memory/index.js';
 export { openStores } from './open.js';
 export { createSqliteStores, type SqliteStoresOptions } from './sqlite/index.js';

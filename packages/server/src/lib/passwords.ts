@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import { foldEmail } from '@tessera/stores';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
 /** OWASP's argon2id parameters: m=19456 KiB, t=2, p=1 (argon2id is the library's default algorithm). */
@@ -17,10 +18,10 @@ const BLOCKLIST = new Set<string>((dictionary['passwords-common'] as string[]).m
 /** Blocklist size, for the docs and tests. */
 export const BLOCKLIST_SIZE = BLOCKLIST.size;
 
-/** Trims, NFKC-normalises and case-folds an email. Returns null when it is not a plausible address. */
+/** Trims, NFKC-normalises and case-folds an email ({@link foldEmail}). Returns null when it is not a plausible address. */
 export function normalizeEmail(input: unknown): string | null {
   if (typeof input !== 'string' || input.length > MAX_EMAIL_LENGTH * 4) return null;
-  const email = input.trim().normalize('NFKC').toLowerCase();
+  const email = foldEmail(input.trim());
   if (email.length === 0 || email.length > MAX_EMAIL_LENGTH) return null;
   // One @, something on both sides, no whitespace or control characters.
   if (!/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(email)) return null;

@@ -35,7 +35,8 @@ export function migrate(db: Database, migrations: readonly Migration[] = default
     const record = db.prepare<[number, string, number]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     const applied: number[] = [];
     for (const m of migrations.slice(current)) {
-      db.exec(m.up);
+      if (m.up !== '') db.exec(m.up);
+      m.data?.(db);
       record.run(m.version, m.name, Date.now());
       applied.push(m.version);
     }

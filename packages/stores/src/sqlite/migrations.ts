@@ -1,9 +1,16 @@
-/** One schema step. `up` is plain SQL run in the same transaction as its bookkeeping row. */
+import type { Database } from 'better-sqlite3';
+import { foldEmail } from '../lib/email.js';
+
+/**
+ * One schema step. `up` is plain SQL, and `data` an optional step over the rows (after `up`),
+ * both run in the same transaction as the step's bookkeeping row.
+ */
 export interface Migration {
   /** Strictly increasing from 1; never renumber or edit a released migration, add a new one. */
   version: number;
   name: string;
   up: string;
+  data?: (db: Database) => void;
 }
 
 /**
@@ -102,5 +109,22 @@ export const migrations: readonly Migration[] = [
     // Families from before this step have NULL ("not recorded"): the server then bounds their
     // refreshes by TESSERA_SCOPES, as it did when they were issued. New families store '' for none.
     up: `ALTER TABLE refresh_tokens ADD COLUMN scope TEXT;`,
+  },
+  {
+    version: 3,
+    name: 'emails stored fully case-folded',
+    // Addresses were lower-cased; they are now case-folded (foldEmail), which differs only for a
+    // few letters (ß, ς, ı …). An address whose folded form another account already holds keeps
+    // its old form: merging two accounts is not a migration's call.
+    up: '',
+    data(db) {
+      const rows = db.prepare<[], { id: string; email: string }>('SELECT id, email FROM users').all();
+      const taken = db.prepare<[string], 1>('SELECT 1 FROM users WHERE email = ?').pluck();
+      const update = db.prepare<[string, string]>('UPDATE users SET email = ? WHERE id = ?');
+      for (const { id, email } of rows) {
+        const folded = foldEmail(email);
+        if (folded !== email && taken.get(folded) === undefined) update.run(folded, id);
+      }
+    },
   },
 ];

@@ -68,6 +68,33 @@ describe('sqlite', () => {
     }
   });
 
+  it('upgrades a version-2 database in place: stored emails are re-keyed case-folded, unless that would merge two accounts', async () => {
+    const path = freshFile();
+    const v2 = new Database(path);
+    expect(migrate(v2, migrations.slice(0, 2))).toEqual([1, 2]);
+    const insert = v2.prepare(
+      `INSERT INTO users (id, email, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, NULL, 'h', '[]', ${T0}, ${T0})`,
+    );
+    // As the earlier rule (NFKC, lower-case) stored them.
+    insert.run('u-sharp', 'straße@example.test');
+    insert.run('u-sigma', 'οδος@example.test');
+    insert.run('u-plain', 'plain@example.test');
+    insert.run('u-twin', 'ﬁnς@example.test'.normalize('NFKC'));
+    insert.run('u-taken', 'finσ@example.test');
+    v2.close();
+    const stores = createSqliteStores({ path });
+    try {
+      expect((await stores.users.findByEmail('strasse@example.test'))?.id).toBe('u-sharp');
+      expect((await stores.users.findByEmail('οδοσ@example.test'))?.id).toBe('u-sigma');
+      expect((await stores.users.findByEmail('plain@example.test'))?.id).toBe('u-plain');
+      // Folding would have given u-twin the address u-taken holds: it keeps its old form.
+      expect((await stores.users.findByEmail('finσ@example.test'))?.id).toBe('u-taken');
+      expect((await stores.users.findByEmail('finς@example.test'))?.id).toBe('u-twin');
+    } finally {
+      await stores.close();
+    }
+  });
+
   it('upgrades a version-1 database in place: refresh tokens stored before scopes were recorded read back with scope null', async () => {
     const path = freshFile();
     const v1 = new Database(path);
