@@ -170,7 +170,11 @@ export interface RevocationEvent {
 export interface RevocationStore {
   /** Appends an event and returns it with its cursor. Cursors increase strictly in append order. */
   append(event: Omit<RevocationEvent, 'cursor'>): Promise<RevocationEvent>;
-  /** Events after `cursor` (`null`: from the oldest retained), oldest first, at most `limit`. */
+  /**
+   * Events after `cursor` (`null`: from the oldest retained), oldest first, at most `limit`.
+   * Throws {@link InvalidCursorError} for a cursor this store never handed out (malformed, or
+   * ahead of every cursor it has assigned).
+   */
   since(cursor: string | null, limit: number): Promise<RevocationEvent[]>;
   /** Deletes events whose `until` (seconds) is before `nowSeconds`. */
   deleteExpired(nowSeconds: number): Promise<number>;

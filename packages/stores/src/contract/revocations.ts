@@ -86,6 +86,18 @@ export function revocationContract(stores: () => Stores): void {
     expect(await stores().revocations.since(old.at(-1)!.cursor, 10)).toEqual([fresh]);
   });
 
+  // A verifier holding a cursor from elsewhere (another database, a reset feed) must start over, not wait to catch up.
+  it('revocations: a cursor ahead of every cursor handed out is refused; the newest one, even deleted, is not', async () => {
+    const events = await appendAll(2);
+    const newest = events.at(-1)!.cursor;
+    const ahead = String(Number(newest) + 1);
+    await expect(stores().revocations.since(ahead, 10)).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(stores().revocations.since('9007199254740991', 10)).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await stores().revocations.deleteExpired(S0 + 10_000);
+    expect(await stores().revocations.since(newest, 10)).toEqual([]);
+    expect(await stores().revocations.since('0', 10)).toEqual([]);
+  });
+
   it('revocations: a malformed cursor or a non-positive limit is refused', async () => {
     await appendAll(1);
     await expect(stores().revocations.since('not a cursor', 10)).rejects.toMatchObject({ code: 'invalid_cursor' });

@@ -1,3 +1,4 @@
+import { InvalidCursorError } from '../errors.js';
 import { assertLimit, parseSeqCursor } from '../lib/cursor.js';
 import type { RevocationEvent, RevocationStore } from '../types.js';
 
@@ -40,7 +41,10 @@ export function createMemoryRevocationStore(): RevocationStore {
 
     async since(cursor, limit) {
       assertLimit(limit);
-      const start = firstAfter(parseSeqCursor(cursor));
+      const seq = parseSeqCursor(cursor);
+      // A cursor this feed never handed out would skip events until the sequence caught up with it.
+      if (seq > lastSeq) throw new InvalidCursorError();
+      const start = firstAfter(seq);
       return entries.slice(start, start + limit).map((e) => ({ ...e.event }));
     },
 

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { InvalidCursorError } from '../errors.js';
 import { assertLimit, parseSeqCursor } from '../lib/cursor.js';
 import type { RevocationEvent, RevocationStore } from '../types.js';
 
@@ -31,6 +32,8 @@ export function createSqliteRevocationStore(db: Database): RevocationStore {
   );
   const since = db.prepare<[number, number], EventRow>('SELECT * FROM revocation_events WHERE seq > ? ORDER BY seq LIMIT ?');
   const deleteExpired = db.prepare<[number]>('DELETE FROM revocation_events WHERE until < ?');
+  // The highest seq ever assigned (AUTOINCREMENT keeps it even when those events are deleted).
+  const head = db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'").pluck();
 
   return {
     async append(event) {
@@ -41,7 +44,11 @@ export function createSqliteRevocationStore(db: Database): RevocationStore {
 
     async since(cursor, limit) {
       assertLimit(limit);
-      return since.all(parseSeqCursor(cursor), limit).map(toEvent);
+      const seq = parseSeqCursor(cursor);
+      // A cursor this feed never handed out (another database's, or one made up) would skip every
+      // event until the sequence caught up with it: refused, so the client starts over instead.
+      if (seq > (head.get() ?? 0)) throw new InvalidCursorError();
+      return since.all(seq, limit).map(toEvent);
     },
 
     async deleteExpired(nowSeconds) {

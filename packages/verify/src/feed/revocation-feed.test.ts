@@ -190,6 +190,22 @@ describe('revocation feed (SSE) against the real auth server', () => {
     expect(await res.text()).toBe('');
   });
 
+  it('a cursor the feed never handed out (a replaced database): refused, and the feed starts over from the oldest event', async () => {
+    const email = await auth.register();
+    await auth.logout((await auth.login(email)).access_token);
+    const all = await cursors(auth);
+    const ahead = String(BigInt(all.at(-1) as string) + 1000n);
+    expect((await fetch(`${auth.issuer}/v1/revocations?since=${ahead}`)).status).toBe(400);
+    expect((await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': ahead } })).status).toBe(400);
+
+    const feed = new RevocationFeed({ issuer: auth.issuer, clock: auth.t.clock });
+    // As if kept from an earlier database whose sequence had gone further.
+    feed.apply({ cursor: ahead, sid: 'from-before', sub: null, not_before: 1, until: 9e9 });
+    await feed.catchUp();
+    expect(feed.status().cursor).toBe(all.at(-1));
+    expect(feed.status().rules).toBeGreaterThanOrEqual(2);
+  });
+
   it('refuses a Last-Event-ID that is not a cursor of this feed', async () => {
     const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': 'not a cursor!' } });
     expect(res.status).toBe(400);

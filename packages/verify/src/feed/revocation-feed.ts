@@ -223,6 +223,13 @@ export class RevocationFeed {
     for (let page = 0; page < 100; page++) {
       const url = `${this.#o.issuer}/v1/revocations?since=${encodeURIComponent(this.#cursor ?? '0')}&limit=1000`;
       const res = await this.#o.fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (res.status === 400 && this.#cursor !== null) {
+        // Our cursor is not one of this feed's (the auth server's database was replaced, say):
+        // start over from the oldest retained event; the rules are idempotent.
+        await res.body?.cancel().catch(() => undefined);
+        this.#cursor = null;
+        continue;
+      }
       if (!res.ok) throw new Error(`revocation catch-up answered ${res.status}`);
       const body = (await res.json()) as { events?: WireEvent[] };
       const events = Array.isArray(body.events) ? body.events : [];
@@ -280,6 +287,8 @@ export class RevocationFeed {
       const res = await this.#o
         .fetch(`${this.#o.issuer}/v1/revocations/stream`, { headers, signal: abort.signal })
         .finally(() => clearTimeout(answerTimer));
+      // A Last-Event-ID this feed does not know: resume from the oldest retained event next time.
+      if (res.status === 400 && headers['last-event-id'] !== undefined) this.#cursor = null;
       if (!res.ok || !res.body) throw new Error(`revocation stream answered ${res.status}`);
       if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream'))
         throw new Error('revocation stream is not text/event-stream');
