@@ -36,6 +36,19 @@ describe('/v1/sessions', () => {
     bob = await register(t.app);
   });
 
+  /** A fresh user with two token sessions and two cookie sessions, and a session of bob's. */
+  const fourSessionsAndBob = async () => {
+    const user = await register(t.app);
+    return {
+      user,
+      tokensA: await tokenLogin(t.app, user),
+      tokensB: await tokenLogin(t.app, user),
+      cookieA: await cookieLogin(t.app, user),
+      cookieB: await cookieLogin(t.app, user),
+      bobs: await tokenLogin(t.app, bob),
+    };
+  };
+
   const list = async (headers: Record<string, string>) => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/sessions', headers });
     expect(res.statusCode, res.body).toBe(200);
@@ -124,12 +137,7 @@ describe('/v1/sessions', () => {
   });
 
   it('DELETE /v1/sessions logs out everywhere: both kinds, Bearer tokens refused at once, other users untouched', async () => {
-    const user = await register(t.app);
-    const tokensA = await tokenLogin(t.app, user);
-    const tokensB = await tokenLogin(t.app, user);
-    const cookieA = await cookieLogin(t.app, user);
-    const cookieB = await cookieLogin(t.app, user);
-    const bobs = await tokenLogin(t.app, bob);
+    const { user, tokensA, tokensB, cookieA, cookieB, bobs } = await fourSessionsAndBob();
 
     const res = await t.app.inject({ method: 'DELETE', url: '/v1/sessions', headers: cookieA.csrfHeaders });
     expect(res.statusCode).toBe(204);
@@ -147,12 +155,7 @@ describe('/v1/sessions', () => {
   });
 
   it('DELETE /v1/sessions/others logs out every other session of mine, by cookie or by Bearer, and keeps this one', async () => {
-    const user = await register(t.app);
-    const tokensA = await tokenLogin(t.app, user);
-    const tokensB = await tokenLogin(t.app, user);
-    const cookieA = await cookieLogin(t.app, user);
-    const cookieB = await cookieLogin(t.app, user);
-    const bobs = await tokenLogin(t.app, bob);
+    const { user, tokensA, tokensB, cookieA, cookieB, bobs } = await fourSessionsAndBob();
 
     // By cookie: a state change, so the CSRF check applies.
     expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others', headers: cookieA.cookie })).statusCode).toBe(403);
