@@ -2,7 +2,7 @@
 // example services (each persisting the JWKS with --jwks-cache). After SIGKILL of the auth
 // server, 1 000 requests with valid tokens to each service all succeed with the claims;
 // forged tokens are still refused; and a service restarted during the outage verifies from
-// its persisted JWKS.
+// its persisted JWKS, and still refuses a token revoked before the outage (--revocations-cache).
 //
 // Needs the build (`npm run build`).
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FeedStatus, JwksStatus } from '@tessera/verify';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePart, getJson, login, signUp, uniqueEmail, whoami } from './lib/http.js';
+import { decodePart, getJson, login, logout, signUp, uniqueEmail, whoami } from './lib/http.js';
 import {
   type AuthServer,
   cleanUp,
@@ -65,10 +65,20 @@ describe('auth-server outage', () => {
   const forged: string[] = [];
   const dir = tempDir('tessera-jwks-');
   const cacheFiles = [join(dir, 'a', 'jwks.json'), join(dir, 'b', 'jwks.json')];
+  let revoked = '';
 
   beforeAll(async () => {
     auth = await startAuthServer();
-    services = await Promise.all(cacheFiles.map((jwksCache) => startService({ issuer: auth.issuer, audience: auth.issuer, jwksCache })));
+    services = await Promise.all(
+      cacheFiles.map((jwksCache) =>
+        startService({
+          issuer: auth.issuer,
+          audience: auth.issuer,
+          jwksCache,
+          revocationsCache: join(jwksCache, '..', 'revocations.json'),
+        }),
+      ),
+    );
     const email = uniqueEmail('outage');
     userId = (await signUp(auth.base, email)).id;
     // Three sessions: two seen by the services before the outage, one first presented during it (a cache miss, verified from the cached JWKS).
@@ -76,6 +86,11 @@ describe('auth-server outage', () => {
     for (const s of services) for (const t of tokens.slice(0, 2)) expect((await whoami(s.base, t)).status).toBe(200);
     for (const f of cacheFiles) await waitFor(`JWKS persisted to ${f}`, () => existsSync(f));
     forged.push(await forgeWithOtherKey(tokens[0] as string), ...forgeAlgNone(tokens[0] as string));
+    // A fourth session, logged out before the outage: every service learns it from the feed.
+    revoked = (await login(auth.base, email)).access_token;
+    for (const s of services) expect((await whoami(s.base, revoked)).status).toBe(200);
+    expect(await logout(auth.base, revoked)).toBe(204);
+    for (const s of services) await waitFor('the logout to reach the service', async () => (await whoami(s.base, revoked)).status === 401);
     // A forged-key token is refused while the auth server is up, too (sanity).
     expect((await whoami(services[0]!.base, forged[0] as string)).status).toBe(401);
   });
@@ -101,7 +116,7 @@ describe('auth-server outage', () => {
     }
   });
 
-  it('a service restarted while the auth server is still down verifies from its persisted JWKS', async () => {
+  it('a service restarted while the auth server is still down verifies from its persisted JWKS, and still refuses a revoked token', async () => {
     const restarted = await restartService(services[1] as Service);
     services[1] = restarted;
     const jwks = (await statusOf(restarted)).jwks;
@@ -113,5 +128,8 @@ describe('auth-server outage', () => {
       expect(r.body?.sub).toBe(userId);
     }
     for (const token of forged) expect((await whoami(restarted.base, token)).status).toBe(401);
+    // The logout made before the outage came back from --revocations-cache.
+    expect((await whoami(restarted.base, revoked)).status).toBe(401);
+    expect((await statusOf(restarted)).feed).toMatchObject({ connected: false });
   });
 });

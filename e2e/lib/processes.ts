@@ -192,6 +192,7 @@ export interface ServiceOptions {
   redis?: string;
   redisChannel?: string;
   jwksCache?: string;
+  revocationsCache?: string;
 }
 
 /** Starts the example resource service and waits for `/healthz`. */
@@ -201,6 +202,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (options.redis) args.push('--redis', options.redis);
   if (options.redisChannel) args.push('--redis-channel', options.redisChannel);
   if (options.jwksCache) args.push('--jwks-cache', options.jwksCache);
+  if (options.revocationsCache) args.push('--revocations-cache', options.revocationsCache);
   const proc = spawnNode(`service :${port}`, [SERVICE_BIN, ...args]);
   const base = `http://127.0.0.1:${port}`;
   await waitHealthy(proc, `${base}/healthz`);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildService } from './service.js';
 
 const usage =
-  'usage: example:service -- --port <p> --issuer <url> --audience <aud> [--redis <url>] [--redis-channel <name>] [--jwks-cache <file>] [--host <h>] [--fail-closed-after <ms>]';
+  'usage: example:service -- --port <p> --issuer <url> --audience <aud> [--redis <url>] [--redis-channel <name>] [--jwks-cache <file>] [--revocations-cache <file>] [--host <h>] [--fail-closed-after <ms>]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       redis: { type: 'string' },
       'redis-channel': { type: 'string' },
       'jwks-cache': { type: 'string' },
+      'revocations-cache': { type: 'string' },
       'fail-closed-after': { type: 'string' },
     },
   });
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     ...(values.redis ? { redis: values.redis } : {}),
     ...(values['redis-channel'] ? { redisChannel: values['redis-channel'] } : {}),
     ...(values['jwks-cache'] ? { jwksCache: values['jwks-cache'] } : {}),
+    ...(values['revocations-cache'] ? { revocationsCache: values['revocations-cache'] } : {}),
     ...(values['fail-closed-after'] ? { failClosedAfterMs: Number(values['fail-closed-after']) } : {}),
   });
   const stop = () => app.close().then(() => process.exit(0));

@@ -12,6 +12,8 @@ export interface ServiceOptions {
   redisChannel?: string;
   /** Keep the last good JWKS here, so a restart during an auth-server outage still verifies. */
   jwksCache?: string;
+  /** Keep the revocation rules here too, so a restart during an auth-server outage still refuses revoked tokens. */
+  revocationsCache?: string;
   /** Refuse tokens when the revocation feed has been down longer than this many ms. Default: fail open. */
   failClosedAfterMs?: number;
 }
@@ -21,6 +23,7 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
   const revocations: ResourceVerifierOptions['revocations'] = {
     ...(options.redis ? { source: 'redis' as const, redis: options.redis } : {}),
     ...(options.redisChannel ? { channel: options.redisChannel } : {}),
+    ...(options.revocationsCache ? { cacheFile: options.revocationsCache } : {}),
     ...(options.failClosedAfterMs !== undefined ? { failMode: 'closed' as const, maxOutageMs: options.failClosedAfterMs } : {}),
   };
   const verifier = createVerifier({

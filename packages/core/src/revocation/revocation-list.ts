@@ -80,6 +80,14 @@ export class RevocationList {
     return dropped;
   }
 
+  /** Every rule held, one per session and one per subject (for persisting them). */
+  rules(): RevocationRule[] {
+    return [
+      ...[...this.#sids].map(([sid, r]) => ({ sid, sub: null, notBefore: r.notBefore, until: r.until })),
+      ...[...this.#subs].map(([sub, r]) => ({ sid: null, sub, notBefore: r.notBefore, until: r.until })),
+    ];
+  }
+
   /** Rules held. */
   get size(): number {
     return this.#sids.size + this.#subs.size;

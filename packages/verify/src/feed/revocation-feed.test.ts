@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCodes } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -452,6 +455,42 @@ describe('RevocationFeed rules', () => {
       feed.close();
       server.closeAllConnections();
       server.close();
+    }
+  });
+
+  it('with cacheFile, a feed restarted while the auth server is unreachable still holds the rules it had', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-feed-'));
+    try {
+      const cacheFile = join(dir, 'nested', 'revocations.json');
+      const clock = manualClock();
+      const now = clock.now / 1000;
+      const first = new RevocationFeed({ issuer: 'http://127.0.0.1:1', clock, cacheFile });
+      first.apply({ cursor: '7', sid: 'gone', sub: null, not_before: now + 1, until: now + 631 });
+      first.apply({ cursor: '8', sid: null, sub: 'banned-user', not_before: now + 1, until: now + 631 });
+      first.apply({ cursor: '9', sid: 'short', sub: null, not_before: now + 1, until: now + 10 });
+      first.close(); // writes what the once-a-second timer had not yet written
+
+      clock.advance(60_000); // 'short' has expired meanwhile
+      const restarted = new RevocationFeed({ issuer: 'http://127.0.0.1:1', clock, cacheFile, minRetryMs: 1_000, maxRetryMs: 1_000 });
+      await restarted.start();
+      try {
+        expect(restarted.status()).toMatchObject({ connected: false, cursor: '9', rules: 2 });
+        expect(restarted.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: now, sid: 'gone' })).toBe(true);
+        expect(restarted.isRevoked({ iss: 'x', sub: 'banned-user', aud: 'a', exp: 9e9, iat: now })).toBe(true);
+        expect(restarted.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: now, sid: 'other' })).toBe(false);
+      } finally {
+        restarted.close();
+      }
+
+      // A corrupt or foreign file is ignored, not trusted and not fatal.
+      writeFileSync(cacheFile, '{"cursor": 5, "rules": [{"sid": 42, "notBefore": "x"}]');
+      const third = new RevocationFeed({ issuer: 'http://127.0.0.1:1', clock, cacheFile, minRetryMs: 1_000, maxRetryMs: 1_000 });
+      await third.start();
+      expect(third.status()).toMatchObject({ cursor: null, rules: 0 });
+      third.close();
+      expect(() => new RevocationFeed({ issuer: 'http://auth.test', cacheFile: '' })).toThrow(/cacheFile/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

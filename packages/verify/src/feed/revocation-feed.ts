@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { OptionError, RevocationList, type RevocationRule, type WireEvent } from '@tessera/core';
 
 export type { WireEvent };
@@ -35,6 +37,13 @@ export interface RevocationFeedOptions {
   minRetryMs?: number;
   maxRetryMs?: number;
   /**
+   * Keep the rules (and the cursor) in this file too, rewritten at most once a second and on
+   * close, and read at start: a service restarted while the auth server is unreachable still
+   * refuses the tokens revoked before. Like the persisted JWKS, the file is trusted: keep it
+   * where only the service can write.
+   */
+  cacheFile?: string;
+  /**
    * Seconds a rule is kept past its `until`: the clock leeway of the verifier it serves, which
    * accepts a token up to that long after its `exp`. Default 0; `createVerifier` passes its own.
    */
@@ -59,6 +68,9 @@ export interface FeedStatus {
   /** True when fail-closed applies now. */
   failingClosed: boolean;
 }
+
+/** Longest a persisted copy of the rules lags behind them. */
+const SAVE_EVERY_MS = 1_000;
 
 /** Longest {@link RevocationFeed.start} waits for the first Redis subscription. */
 const FIRST_SUBSCRIBE_WAIT_MS = 2_000;
@@ -90,6 +102,9 @@ function validate(options: RevocationFeedOptions): void {
   // Node runs a timer longer than 2^31 - 1 ms after 1 ms instead: such a bound would abort every stream at once.
   if (idle !== undefined && (!Number.isFinite(idle) || idle <= 0 || idle > 2_147_483_647)) {
     throw new OptionError('"revocations.sseIdleTimeoutMs" must be a positive number of ms, at most 2147483647');
+  }
+  if (options.cacheFile !== undefined && (typeof options.cacheFile !== 'string' || options.cacheFile === '')) {
+    throw new OptionError('"revocations.cacheFile" must be a file path');
   }
   const keep = options.keepPastUntilS;
   if (keep !== undefined && (!Number.isFinite(keep) || keep < 0)) throw new OptionError('"keepPastUntilS" must be a number of seconds ≥ 0');
@@ -132,7 +147,7 @@ function later(a: string | null, b: string): string {
  */
 export class RevocationFeed {
   readonly list = new RevocationList();
-  #o: Required<Omit<RevocationFeedOptions, 'redis'>> & Pick<RevocationFeedOptions, 'redis'>;
+  #o: Required<Omit<RevocationFeedOptions, 'redis' | 'cacheFile'>> & Pick<RevocationFeedOptions, 'redis' | 'cacheFile'>;
   #cursor: string | null = null;
   #connected = false;
   #downSince: number;
@@ -146,6 +161,7 @@ export class RevocationFeed {
   #timers = new Set<NodeJS.Timeout>();
   #listeners = new Set<(e: WireEvent) => void>();
   #prunedAt: number;
+  #saveDue = false;
 
   /** Validates the options eagerly: a bad one throws `OptionError` here, not when the feed starts. */
   constructor(options: RevocationFeedOptions) {
@@ -163,6 +179,7 @@ export class RevocationFeed {
       fetch: options.fetch ?? globalThis.fetch,
       clock: options.clock ?? Date.now,
       ...(options.redis !== undefined ? { redis: options.redis } : {}),
+      ...(options.cacheFile !== undefined ? { cacheFile: options.cacheFile } : {}),
     };
     this.#downSince = this.#o.clock();
     this.#prunedAt = this.#downSince;
@@ -174,12 +191,59 @@ export class RevocationFeed {
    * also after the subscription is confirmed or 2 s have passed without it.
    */
   async start(): Promise<void> {
+    if (this.#o.cacheFile) this.#readFile(this.#o.cacheFile);
     const prune = setInterval(() => this.#prune(), PRUNE_EVERY_MS);
     prune.unref();
     this.#timers.add(prune);
     if (this.#o.source === 'redis') await this.#startRedis();
     else this.#connectSse();
     await this.catchUp().catch(() => undefined);
+  }
+
+  /** Loads persisted rules and cursor; a missing or unreadable file is no error (nothing to load). */
+  #readFile(file: string): void {
+    let saved: { cursor?: unknown; rules?: unknown };
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
+    } catch {
+      return;
+    }
+    const now = this.#o.clock() / 1000 - this.#o.keepPastUntilS;
+    if (Array.isArray(saved.rules)) {
+      for (const r of saved.rules as Record<string, unknown>[]) {
+        const wire = { cursor: '0', sid: r?.sid ?? null, sub: r?.sub ?? null, not_before: r?.notBefore, until: r?.until };
+        if (!isWireEvent(wire) || (wire.until as number) < now) continue;
+        this.list.add({
+          sid: wire.sid as string | null,
+          sub: wire.sub as string | null,
+          notBefore: wire.not_before as number,
+          until: wire.until as number,
+        });
+      }
+    }
+    if (typeof saved.cursor === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(saved.cursor)) this.#cursor = later(this.#cursor, saved.cursor);
+  }
+
+  /** Writes the rules and cursor now (temp file, then rename, so a crash never leaves half a file). */
+  #writeFile(): void {
+    const file = this.#o.cacheFile;
+    if (!file) return;
+    this.#saveDue = false;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ cursor: this.#cursor, rules: this.list.rules() }));
+      renameSync(tmp, file);
+    } catch {
+      // Persisting is best effort: the feed itself is unaffected.
+    }
+  }
+
+  /** Schedules a write within a second (one write per second at most, however many events arrive). */
+  #scheduleSave(): void {
+    if (!this.#o.cacheFile || this.#saveDue || this.#closed) return;
+    this.#saveDue = true;
+    this.#later(() => this.#writeFile(), SAVE_EVERY_MS);
   }
 
   /** Calls `listener` for every event applied (tests, metrics). */
@@ -214,6 +278,7 @@ export class RevocationFeed {
     this.list.add(rule);
     this.#cursor = later(this.#cursor, e.cursor);
     this.#events++;
+    this.#scheduleSave();
     if (typeof e.at === 'number') this.#lagMs = Math.max(0, this.#o.clock() - e.at);
     for (const l of this.#listeners) l(e);
   }
@@ -391,6 +456,7 @@ export class RevocationFeed {
 
   /** Stops listening. */
   close(): void {
+    if (this.#saveDue) this.#writeFile();
     this.#closed = true;
     this.#abort?.abort();
     this.#redis?.disconnect();
