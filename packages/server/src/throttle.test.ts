@@ -93,6 +93,30 @@ describe('login throttling', () => {
     expectError(await attempt(user.email, user.password), 429);
   });
 
+  it('a store error during a login leaves nothing behind that later logins would wait on', async () => {
+    const user = await register(t.app);
+    const store = t.stores.rateLimits;
+    const original = store.recordFailure.bind(store);
+    let failNext = true;
+    store.recordFailure = async (...args) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('the store is down');
+      }
+      return original(...args);
+    };
+    try {
+      expect((await attempt(user.email, user.password)).statusCode).toBeGreaterThanOrEqual(500);
+    } finally {
+      store.recordFailure = original;
+    }
+    const parallel = await Promise.all(Array.from({ length: 12 }, () => attempt(user.email, user.password)));
+    expect(parallel.filter((r) => r.statusCode !== 200)).toEqual([]);
+    // And a real back-off is answered at once, without waiting on anything.
+    for (let i = 0; i < 5; i++) expectError(await attempt(user.email, WRONG), 400);
+    expectError(await attempt(user.email, user.password), 429);
+  });
+
   it('throttles unknown emails exactly like known ones: same statuses, bodies and Retry-After sequence', async () => {
     const known = await register(t.app);
     const unknown = uniqueEmail('nobody');

@@ -33,26 +33,28 @@ export async function checkCredentials(
   // Marked in flight, and as holding from the moment it is charged, so a parallel attempt refused
   // by this one's charge knows to wait for it; unmarked while it waits itself.
   let attempt = t.throttle.begin(keys);
-  for (let round = 0; ; round++) {
-    ({ wait, ipClaim } = await claimBoth(t, account, ip, attempt.hold));
-    if (wait === 0) break;
-    attempt.end();
-    // Refused while other attempts of this node on the same account or address hold charges:
-    // those may be what refuses this one, and a success takes its charge back. Wait for them and
-    // ask again, so parallel logins with the right password are not turned away by each other.
-    // Failures stay counted: a burst of guesses meets the back-off once they are recorded, and
-    // then nothing holds a charge to wait for.
-    const pending = round < MAX_WAIT_ROUNDS ? t.throttle.inFlight(keys) : null;
-    if (pending === null) {
-      t.metrics.logins.inc({ mode, result: 'throttled' });
-      throw tooManyRequests(wait);
-    }
-    await pending;
-    attempt = t.throttle.begin(keys);
-  }
   try {
+    for (let round = 0; ; round++) {
+      ({ wait, ipClaim } = await claimBoth(t, account, ip, attempt.hold));
+      if (wait === 0) break;
+      attempt.end();
+      // Refused while other attempts of this node hold charges that alone put the account or the
+      // address over its free allowance: a success takes its charge back, so wait for them and ask
+      // again; parallel logins with the right password are then not turned away by each other.
+      // A real back-off (failures recorded beyond what is in flight) is answered 429 at once.
+      const next = round < MAX_WAIT_ROUNDS ? await t.throttle.afterRefusal([account, ip]) : 'refuse';
+      const pending = next === 'wait' ? t.throttle.inFlight(keys) : null;
+      if (next === 'refuse' || (next === 'wait' && pending === null)) {
+        t.metrics.logins.inc({ mode, result: 'throttled' });
+        throw tooManyRequests(wait);
+      }
+      if (pending) await pending;
+      attempt = t.throttle.begin(keys);
+    }
     return await check(t, email, password, mode, refused, account[0], ipClaim);
   } finally {
+    // Always unmarked, whatever threw (a store error included): a mark left behind would make
+    // later logins wait on it.
     attempt.end();
   }
 }

@@ -124,9 +124,32 @@ export class LoginThrottle {
     };
   }
 
+  /**
+   * After a refusal, what a login should do: `retry` when nothing blocks it any more (the charges
+   * that refused it were taken back meanwhile); `wait` when every identifier that blocks it has
+   * attempts in flight on this node holding charges on it (a success clears the account's counter
+   * and takes back its charge on the address); `refuse` when one is blocked with nothing in flight
+   * that could clear it: a back-off earned by recorded failures.
+   */
+  async afterRefusal(targets: readonly [key: string, rule: ThrottleRule][]): Promise<'retry' | 'wait' | 'refuse'> {
+    const now = this.#clock();
+    let verdict: 'retry' | 'wait' = 'retry';
+    for (const [key, rule] of targets) {
+      const failures = await this.#store.get(key, now);
+      if (!failures || blockedFor(rule, failures, now) === 0) continue;
+      if (this.#holders(key).length === 0) return 'refuse';
+      verdict = 'wait';
+    }
+    return verdict;
+  }
+
+  #holders(key: string): Attempt[] {
+    return [...(this.#pending.get(key) ?? [])].filter((a) => a.holding);
+  }
+
   /** Settles once every attempt now holding charges on these identifiers (on this node) has ended; null when there is none. */
   inFlight(keys: readonly string[]): Promise<void> | null {
-    const attempts = keys.flatMap((key) => [...(this.#pending.get(key) ?? [])].filter((a) => a.holding));
+    const attempts = keys.flatMap((key) => this.#holders(key));
     return attempts.length === 0 ? null : Promise.all(attempts.map((a) => a.ended)).then(() => undefined);
   }
 
