@@ -41,6 +41,7 @@ describe('POST /v1/users', () => {
       app.inject({ method: 'POST', url: '/v1/users', payload: { email, password: 'a long enough passphrase' } });
     for (const [first, again] of [
       ['straße@example.de', 'STRASSE@example.de'],
+      ['GROẞ@example.de', 'gross@example.de'],
       ['ΟΔΟΣ@example.gr', 'οδοσ@example.gr'],
       ['ﬁsh@example.com', 'FISH@example.com'],
     ]) {

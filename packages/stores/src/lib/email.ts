@@ -1,6 +1,6 @@
 /**
  * The form an email address is stored and looked up in: NFKC, then case-folded. Folding is
- * upper-casing then lower-casing, which applies Unicode's full case folding where plain
+ * lower-, upper- then lower-casing, which applies Unicode's full case folding where plain
  * lower-casing does not (`ß` → `ss`, final `ς` → `σ`), then NFKC again, since case mapping can
  * leave a string that NFKC would still change. Trimming and syntax checks are the caller's.
  *
@@ -9,5 +9,7 @@
  */
 export function foldEmail(email: string): string {
   // toLowerCase turns Σ into the final form ς before a non-letter (as in "ΟΔΟΣ@…"); folding has one σ.
-  return email.normalize('NFKC').toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFKC');
+  // Lower-cased first, so capital ẞ (which upper-cases to itself) becomes ß and then ss, the same
+  // as ß does: folding an already folded address changes nothing.
+  return email.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFKC');
 }

@@ -483,14 +483,56 @@ describe('RevocationFeed rules', () => {
       }
 
       // A corrupt or foreign file is ignored, not trusted and not fatal.
-      writeFileSync(cacheFile, '{"cursor": 5, "rules": [{"sid": 42, "notBefore": "x"}]');
-      const third = new RevocationFeed({ issuer: 'http://127.0.0.1:1', clock, cacheFile, minRetryMs: 1_000, maxRetryMs: 1_000 });
-      await third.start();
-      expect(third.status()).toMatchObject({ cursor: null, rules: 0 });
-      third.close();
+      for (const junk of [
+        '{"cursor": 5, "rules": [{"sid": 42, "notBefore": "x"}]',
+        'null',
+        '42',
+        '{"cursor": 5, "rules": [{"sid": 42, "notBefore": "x"}]}',
+      ]) {
+        writeFileSync(cacheFile, junk);
+        const third = new RevocationFeed({ issuer: 'http://127.0.0.1:1', clock, cacheFile, minRetryMs: 1_000, maxRetryMs: 1_000 });
+        await third.start();
+        expect(third.status()).toMatchObject({ cursor: null, rules: 0 });
+        third.close();
+      }
       expect(() => new RevocationFeed({ issuer: 'http://auth.test', cacheFile: '' })).toThrow(/cacheFile/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a retried catch-up still reads the gap when live events moved the cursor past it meanwhile', async () => {
+    const asked: string[] = [];
+    const gap = { cursor: '15', sid: 'missed-in-gap', sub: null, not_before: 1, until: 9e9 };
+    const live = { cursor: '20', sid: 'live', sub: null, not_before: 1, until: 9e9 };
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/v1/revocations/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`: connected\n\nid: 20\nevent: revocation\ndata: ${JSON.stringify(live)}\n\n`);
+        return;
+      }
+      asked.push(url.searchParams.get('since') ?? '');
+      if (asked.length <= 2) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
+      const since = Number(url.searchParams.get('since'));
+      const events = [gap, live].filter((e) => Number(e.cursor) > since);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, cursor: '20' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const feed = new RevocationFeed({
+      issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      minRetryMs: 10,
+      maxRetryMs: 40,
+    });
+    try {
+      await feed.start();
+      await poll(() => feed.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: 0, sid: 'missed-in-gap' }), 'the gap to be read');
+      expect(asked.slice(0, 3)).toEqual(['0', '0', '0']);
+      expect(feed.status().cursor).toBe('20');
+    } finally {
+      feed.close();
+      server.closeAllConnections();
+      server.close();
     }
   });
 

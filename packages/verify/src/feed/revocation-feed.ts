@@ -162,6 +162,8 @@ export class RevocationFeed {
   #listeners = new Set<(e: WireEvent) => void>();
   #prunedAt: number;
   #saveDue = false;
+  /** Counts (re)connections, so a catch-up retry chain of an earlier connection stops. */
+  #connection = 0;
 
   /** Validates the options eagerly: a bad one throws `OptionError` here, not when the feed starts. */
   constructor(options: RevocationFeedOptions) {
@@ -208,6 +210,7 @@ export class RevocationFeed {
     } catch {
       return;
     }
+    if (saved === null || typeof saved !== 'object') return;
     const now = this.#o.clock() / 1000 - this.#o.keepPastUntilS;
     if (Array.isArray(saved.rules)) {
       for (const r of saved.rules as Record<string, unknown>[]) {
@@ -283,22 +286,31 @@ export class RevocationFeed {
     for (const l of this.#listeners) l(e);
   }
 
-  /** Pulls every event after the last cursor through `GET /v1/revocations?since=`. */
-  async catchUp(): Promise<void> {
+  /**
+   * Pulls every event after `from` (default: the last cursor) through `GET /v1/revocations?since=`.
+   * Pages from its own cursor: a live event arriving meanwhile moves the feed's cursor past a gap
+   * this catch-up must still read.
+   */
+  async catchUp(from: string | null = this.#cursor): Promise<void> {
+    let since = from;
     for (let page = 0; page < 100; page++) {
-      const url = `${this.#o.issuer}/v1/revocations?since=${encodeURIComponent(this.#cursor ?? '0')}&limit=1000`;
+      const url = `${this.#o.issuer}/v1/revocations?since=${encodeURIComponent(since ?? '0')}&limit=1000`;
       const res = await this.#o.fetch(url, { signal: AbortSignal.timeout(5_000) });
-      if (res.status === 400 && this.#cursor !== null) {
+      if (res.status === 400 && since !== null) {
         // Our cursor is not one of this feed's (the auth server's database was replaced, say):
         // start over from the oldest retained event; the rules are idempotent.
         await res.body?.cancel().catch(() => undefined);
         this.#cursor = null;
+        since = null;
         continue;
       }
       if (!res.ok) throw new Error(`revocation catch-up answered ${res.status}`);
       const body = (await res.json()) as { events?: WireEvent[] };
       const events = Array.isArray(body.events) ? body.events : [];
-      for (const e of events) this.apply(e);
+      for (const e of events) {
+        this.apply(e);
+        if (isWireEvent(e)) since = later(since, e.cursor);
+      }
       if (events.length < 1000) return;
     }
   }
@@ -307,19 +319,21 @@ export class RevocationFeed {
     if (!this.#connected) {
       this.#connected = true;
       this.#retryMs = this.#o.minRetryMs;
-      // Whatever was published while we were away.
-      this.#catchUpUntilDone(this.#o.minRetryMs);
+      // Whatever was published while we were away: from the cursor held now, whatever live
+      // events move it meanwhile.
+      this.#catchUpUntilDone(this.#cursor, ++this.#connection, Math.max(1, this.#o.minRetryMs));
     }
   }
 
   /**
-   * Catches up, and keeps retrying (with back-off) while the live connection stays up: a catch-up
-   * that failed once must not leave a gap that nothing repairs until the next reconnect.
+   * Catches up from `from`, and keeps retrying (with back-off) while this same connection stays
+   * up: a catch-up that failed once must not leave a gap that nothing repairs until the next
+   * reconnect. A new connection starts its own catch-up, and this one stops.
    */
-  #catchUpUntilDone(wait: number): void {
-    this.catchUp().catch(() => {
-      if (this.#closed || !this.#connected) return; // the next #up() catches up again
-      this.#later(() => this.#catchUpUntilDone(Math.min(this.#o.maxRetryMs, wait * 2)), wait);
+  #catchUpUntilDone(from: string | null, connection: number, wait: number): void {
+    this.catchUp(from).catch(() => {
+      if (this.#closed || !this.#connected || connection !== this.#connection) return;
+      this.#later(() => this.#catchUpUntilDone(from, connection, Math.min(Math.max(1, this.#o.maxRetryMs), wait * 2)), wait);
     });
   }
 
