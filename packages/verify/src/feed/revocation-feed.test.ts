@@ -77,6 +77,20 @@ async function readEvents(res: Response, count: number, timeoutMs = PROPAGATION_
   return events;
 }
 
+/** Starts a feed (fast retries) against `server`, runs `body`, and closes both. */
+async function withFeedAgainst(server: Server, body: (feed: RevocationFeed) => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const feed = new RevocationFeed({ issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, minRetryMs: 10, maxRetryMs: 40 });
+  try {
+    await feed.start();
+    await body(feed);
+  } finally {
+    feed.close();
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 describe('revocation feed (SSE) against the real auth server', () => {
   let auth: AuthServer;
   let verifier: ResourceVerifier;
@@ -440,22 +454,11 @@ describe('RevocationFeed rules', () => {
       if (++catchUps <= 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, cursor: '1' }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const feed = new RevocationFeed({
-      issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      minRetryMs: 10,
-      maxRetryMs: 40,
-    });
-    try {
-      await feed.start();
+    await withFeedAgainst(server, async (feed) => {
       await poll(() => feed.status().rules === 1, 'the retried catch-up to bring the missed event');
       expect(feed.status()).toMatchObject({ connected: true, cursor: '1' });
       expect(catchUps).toBe(4);
-    } finally {
-      feed.close();
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 
   it('with cacheFile, a feed restarted while the auth server is unreachable still holds the rules it had', async () => {
@@ -518,22 +521,11 @@ describe('RevocationFeed rules', () => {
       const events = [gap, live].filter((e) => Number(e.cursor) > since);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ events, cursor: '20' }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const feed = new RevocationFeed({
-      issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      minRetryMs: 10,
-      maxRetryMs: 40,
-    });
-    try {
-      await feed.start();
+    await withFeedAgainst(server, async (feed) => {
       await poll(() => feed.isRevoked({ iss: 'x', sub: 'u', aud: 'a', exp: 9e9, iat: 0, sid: 'missed-in-gap' }), 'the gap to be read');
       expect(asked.slice(0, 3)).toEqual(['0', '0', '0']);
       expect(feed.status().cursor).toBe('20');
-    } finally {
-      feed.close();
-      server.closeAllConnections();
-      server.close();
-    }
+    });
   });
 
   it('ignores malformed events and keeps the highest cursor', () => {
