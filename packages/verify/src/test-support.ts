@@ -17,6 +17,7 @@ import {
   generateSigningKey,
   type SigningKey,
 } from '@tessera/core';
+import { expect } from 'vitest';
 import { createVerifier } from './verifier.js';
 
 /** The frozen instant the unit tests run at. */
@@ -301,3 +302,27 @@ export async function adapterFixture() {
 export const NO_TOKEN = 'Bearer';
 export const INVALID_TOKEN = /^Bearer error="invalid_token", error_description="[^"]+"$/;
 export const INSUFFICIENT_SCOPE = 'Bearer error="insufficient_scope", scope="orders:write"';
+
+/** What {@link expectRotatedKeyAccepted} needs of an answer, whatever the framework's response type. */
+export interface SimpleAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * The adapter's unknown-kid path: a token signed by a key published after start waits for one
+ * JWKS refetch and gets through with its claims (`body` as the test route answers them); asked
+ * again, it needs no further fetch.
+ */
+export async function expectRotatedKeyAccepted(
+  f: Awaited<ReturnType<typeof adapterFixture>>,
+  send: (headers: Record<string, string>) => Promise<SimpleAnswer>,
+  body: unknown = { sub: 'rotated-user', scope: 'orders:read' },
+): Promise<void> {
+  const before = f.jwksFetches.count;
+  const first = await send(f.bearer(f.tokens.rotated));
+  expect(first).toEqual({ status: 200, body });
+  expect(f.jwksFetches.count).toBe(before + 1);
+  expect((await send(f.bearer(f.tokens.rotated))).status).toBe(200);
+  expect(f.jwksFetches.count).toBe(before + 1);
+}

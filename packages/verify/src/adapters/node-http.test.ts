@@ -2,7 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { checkRoles, checkScopes, type VerifiedClaims } from '../index.js';
-import { adapterFixture, answerOf, checkRefusal, INSUFFICIENT_SCOPE, INVALID_TOKEN, NO_TOKEN } from '../test-support.js';
+import {
+  adapterFixture,
+  answerOf,
+  checkRefusal,
+  expectRotatedKeyAccepted,
+  INSUFFICIENT_SCOPE,
+  INVALID_TOKEN,
+  NO_TOKEN,
+} from '../test-support.js';
 import { authenticate, sendRefusal } from './node-http.js';
 
 type Fixture = Awaited<ReturnType<typeof adapterFixture>>;
@@ -40,10 +48,10 @@ describe('node:http adapter (real socket)', () => {
   });
 
   it('a token from a key published after start: waits for one JWKS refetch, then lets it through', async () => {
-    const before = f.jwksFetches.count;
-    const res = await get('/me', f.bearer(f.tokens.rotated));
-    expect(res.status).toBe(200);
-    expect(f.jwksFetches.count).toBe(before + 1);
+    await expectRotatedKeyAccepted(f, async (headers) => {
+      const res = await get('/me', headers);
+      return { status: res.status, body: await res.json() };
+    });
   });
 
   it('no token: 401 with a bare Bearer challenge', async () => {
