@@ -25,6 +25,7 @@ export { type ImportJwksOptions, importJwks } from './keys/jwks.js';
 export { DEFAULT_ROTATION_POLICY, KeySet, type ManagedKey, manageKey, type RotationDue, type RotationPolicy } from './keys/key-set.js';
 export { thumbprint } from './keys/thumbprint.js';
 export { RevocationList, type RevocationRule, type WireEvent } from './revocation/revocation-list.js';
+export { bearerCredential } from './tokens/bearer.js';
 export {
   assertEncryptionKey,
   CONTENT_ENCRYPTION,

@@ -1,4 +1,4 @@
-import { type AccessTokenClaims, AuthError, ErrorCodes } from '@tessera/core';
+import { type AccessTokenClaims, AuthError, bearerCredential, ErrorCodes } from '@tessera/core';
 import type { ResourceVerifier } from './verifier.js';
 
 /** The verified identity a framework adapter puts on its request slot. */
@@ -61,15 +61,8 @@ export function extractToken(source: TokenSource, options: VerifyRequestOptions 
   // Two Authorization headers are ambiguous (which one would a proxy or the next service use?): refused.
   if (Array.isArray(source.authorization) && source.authorization.length > 1) return false;
   const h = Array.isArray(source.authorization) ? source.authorization[0] : source.authorization;
-  if (h !== undefined && h !== '') {
-    const space = h.indexOf(' ');
-    const scheme = (space < 0 ? h : h.slice(0, space)).trim().toLowerCase();
-    // Another scheme is no Bearer credential at all: answered with the bare challenge (RFC 6750 §3.1).
-    if (scheme !== 'bearer') return null;
-    const token = space < 0 ? '' : h.slice(space + 1).trim();
-    // No token has a comma in it: this is two headers joined into one (as Fetch's Headers does).
-    return token === '' || token.includes(',') ? false : token;
-  }
+  // A header with another scheme is still a header: it wins over the cookie, like a Bearer one.
+  if (h !== undefined && h !== '') return bearerCredential(h);
   if (options.cookieName) return cookieValue(source.cookie, options.cookieName) ?? null;
   return null;
 }

@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from '@tessera/core';
+import { type AccessTokenClaims, bearerCredential } from '@tessera/core';
 import type { Session, UserProfile } from '@tessera/stores';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Tessera } from '../lib/context.js';
@@ -79,18 +79,13 @@ function checkCsrf(t: Tessera, request: FastifyRequest, session: Session): void 
  * throws 400 `invalid_request` for a malformed one (`Bearer` without a token, two values joined by a comma).
  */
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const value = header(request, 'authorization');
-  if (value === undefined) return undefined;
-  const space = value.indexOf(' ');
-  const scheme = (space < 0 ? value : value.slice(0, space)).trim().toLowerCase();
-  if (scheme !== 'bearer') return undefined;
-  const token = space < 0 ? '' : value.slice(space + 1).trim();
-  if (token === '' || token.includes(',')) {
+  const token = bearerCredential(header(request, 'authorization'));
+  if (token === false) {
     throw new HttpError(400, 'invalid_request', 'send one Authorization header: Bearer <token>', {
       'www-authenticate': 'Bearer error="invalid_request"',
     });
   }
-  return token;
+  return token ?? undefined;
 }
 
 /**
