@@ -35,15 +35,15 @@ function length(s: string): number {
   return n;
 }
 
-/**
- * Checks a new password (NIST SP 800-63B): 12–128 characters after NFKC, no composition
- * rules, not a common password, not the email. Returns the reason it is refused, or null.
- */
-/** True when `text` has no unpaired surrogate (String.prototype.isWellFormed, Node ≥ 20). */
+/** True when `text` has no unpaired surrogate (what ES2024's String.prototype.isWellFormed tells; not in our TypeScript lib). */
 function isWellFormed(text: string): boolean {
   return !/\p{Surrogate}/u.test(text);
 }
 
+/**
+ * Checks a new password (NIST SP 800-63B): 12–128 characters after NFKC, no composition
+ * rules, not a common password, not the email. Returns the reason it is refused, or null.
+ */
 export function passwordProblem(password: unknown, email?: string): string | null {
   if (typeof password !== 'string') return 'password must be a string';
   if (password.length > MAX_PASSWORD_LENGTH * 4) return `password must be at most ${MAX_PASSWORD_LENGTH} characters`;
