@@ -38,17 +38,16 @@ export async function checkCredentials(
       ({ wait, ipClaim } = await claimBoth(t, account, ip, attempt.hold));
       if (wait === 0) break;
       attempt.end();
-      // Refused while other attempts of this node hold charges that alone put the account or the
-      // address over its free allowance: a success takes its charge back, so wait for them and ask
-      // again; parallel logins with the right password are then not turned away by each other.
-      // A real back-off (failures recorded beyond what is in flight) is answered 429 at once.
+      // Refused while other attempts of this node hold charges on what blocks this one: a success
+      // takes its charge back, so wait for them and ask again; parallel logins with the right
+      // password are then not turned away by each other. A back-off with nothing in flight that
+      // could clear it is answered 429 at once.
       const next = round < MAX_WAIT_ROUNDS ? await t.throttle.afterRefusal([account, ip]) : 'refuse';
-      const pending = next === 'wait' ? t.throttle.inFlight(keys) : null;
-      if (next === 'refuse' || (next === 'wait' && pending === null)) {
+      if (next === 'refuse') {
         t.metrics.logins.inc({ mode, result: 'throttled' });
         throw tooManyRequests(wait);
       }
-      if (pending) await pending;
+      if (next === 'wait') await t.throttle.inFlight(keys);
       attempt = t.throttle.begin(keys);
     }
     return await check(t, email, password, mode, refused, account[0], ipClaim);
