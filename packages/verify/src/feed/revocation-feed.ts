@@ -116,21 +116,27 @@ function validate(options: RevocationFeedOptions): void {
 
 const optionalString = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.length > 0 && v.length <= 256);
 
-/** An event as the auth server writes it: a cursor, finite times, and a session and/or subject id. */
-function isWireEvent(e: unknown): e is WireEvent {
+/** A feed cursor: an opaque, bounded string. */
+const isCursor = (c: unknown): c is string => typeof c === 'string' && c.length > 0 && c.length <= 64;
+
+/** A rule in wire form: finite times, and a session and/or subject id. */
+function isWireRule(e: unknown): e is Pick<WireEvent, 'sid' | 'sub' | 'not_before' | 'until'> {
   if (typeof e !== 'object' || e === null) return false;
-  const { cursor, sid, sub, not_before, until, at } = e as Record<string, unknown>;
+  const { sid, sub, not_before, until } = e as Record<string, unknown>;
   return (
-    typeof cursor === 'string' &&
-    cursor.length > 0 &&
-    cursor.length <= 64 &&
     Number.isFinite(not_before) &&
     Number.isFinite(until) &&
-    (at === undefined || Number.isFinite(at)) &&
     optionalString(sid) &&
     optionalString(sub) &&
     (typeof sid === 'string' || typeof sub === 'string')
   );
+}
+
+/** An event as the auth server writes it: a cursor, and a rule. */
+function isWireEvent(e: unknown): e is WireEvent {
+  if (!isWireRule(e)) return false;
+  const { cursor, at } = e as Record<string, unknown>;
+  return isCursor(cursor) && (at === undefined || Number.isFinite(at));
 }
 
 function later(a: string | null, b: string): string {
@@ -213,18 +219,12 @@ export class RevocationFeed {
     if (saved === null || typeof saved !== 'object') return;
     const now = this.#o.clock() / 1000 - this.#o.keepPastUntilS;
     if (Array.isArray(saved.rules)) {
-      for (const r of saved.rules as Record<string, unknown>[]) {
-        const wire = { cursor: '0', sid: r?.sid ?? null, sub: r?.sub ?? null, not_before: r?.notBefore, until: r?.until };
-        if (!isWireEvent(wire) || (wire.until as number) < now) continue;
-        this.list.add({
-          sid: wire.sid as string | null,
-          sub: wire.sub as string | null,
-          notBefore: wire.not_before as number,
-          until: wire.until as number,
-        });
+      for (const r of saved.rules) {
+        if (!isWireRule(r) || r.until < now) continue;
+        this.list.add({ sid: r.sid, sub: r.sub, notBefore: r.not_before, until: r.until });
       }
     }
-    if (typeof saved.cursor === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(saved.cursor)) this.#cursor = later(this.#cursor, saved.cursor);
+    if (isCursor(saved.cursor)) this.#cursor = later(this.#cursor, saved.cursor);
   }
 
   /** Writes the rules and cursor now (temp file, then rename, so a crash never leaves half a file). */
@@ -235,7 +235,9 @@ export class RevocationFeed {
     try {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ cursor: this.#cursor, rules: this.list.rules() }));
+      // Rules in wire form, read back through the same check as events.
+      const rules = this.list.rules().map((r) => ({ sid: r.sid, sub: r.sub, not_before: r.notBefore, until: r.until }));
+      writeFileSync(tmp, JSON.stringify({ cursor: this.#cursor, rules }));
       renameSync(tmp, file);
     } catch {
       // Persisting is best effort: the feed itself is unaffected.
