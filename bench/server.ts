@@ -20,20 +20,23 @@
 //
 // Run: npm run bench:server  (writes bench/results/server.json)
 // Knobs: BENCH_CONNECTIONS (10), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_ROUNDS (3), BENCH_LOGIN_WORKERS (4),
-// BENCH_ROWS (words picking rows, e.g. `cookie,refresh`; the baseline always runs).
+// BENCH_ROWS (words picking rows, e.g. `cookie,refresh`; the baseline always runs), BENCH_RESULTS_DIR (bench/results).
 import { randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { openStores } from '@tessera/stores';
-import autocannon from 'autocannon';
 import { buildApp } from '../packages/server/src/app.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { hashPassword, verifyPassword } from '../packages/server/src/lib/passwords.js';
+import { runLoad } from './lib/load.js';
+import { cpuSummary } from './lib/machine.js';
+import { writeResults } from './lib/results.js';
+import { median, pairedRatio } from './lib/stats.js';
+import { markdownTable } from './lib/table.js';
+import { type Answer, Connection } from './server/connection.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -90,11 +93,6 @@ const base = `http://127.0.0.1:${port}`;
 
 // ---------------------------------------------------------------- clients
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
 /** Setup requests (not measured): plain fetch. */
 async function setupPost(path: string, body: unknown): Promise<Answer & { headers: Headers }> {
   const res = await fetch(`${base}${path}`, {
@@ -105,75 +103,6 @@ async function setupPost(path: string, body: unknown): Promise<Answer & { header
   const answer = { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   if (answer.status >= 300) throw new Error(`setup ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer;
-}
-
-const HEADER_END = Buffer.from('\r\n\r\n');
-
-/**
- * One keep-alive HTTP/1.1 connection, one request at a time: what the closed loops use. As lean as
- * autocannon's client on purpose: node:http's client costs ~100 µs more per request here (measured),
- * and in this process that time would be taken from the server. Only what Fastify sends is parsed:
- * a status line and a Content-Length body.
- */
-class Connection {
-  #socket: Socket;
-  #buffer: Buffer = Buffer.alloc(0);
-  #pending: { resolve: (a: Answer) => void; reject: (e: Error) => void } | null = null;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err) => this.#fail(err));
-    socket.on('close', () => this.#fail(new Error('connection closed')));
-  }
-
-  static open(): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  post(path: string, body: unknown): Promise<Answer> {
-    if (this.#pending) throw new Error('one request at a time');
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      this.#pending = { resolve, reject };
-      this.#socket.write(
-        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
-      );
-    });
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-
-  #onData(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    const end = this.#buffer.indexOf(HEADER_END);
-    if (end < 0) return;
-    const head = this.#buffer.toString('latin1', 0, end);
-    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (!length) {
-      this.#fail(new Error(`no content-length in ${JSON.stringify(head)}`));
-      return;
-    }
-    const total = end + HEADER_END.length + Number(length[1]);
-    if (this.#buffer.length < total) return;
-    const text = this.#buffer.toString('utf8', end + HEADER_END.length, total);
-    this.#buffer = this.#buffer.subarray(total);
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.resolve({ status: Number(head.slice(9, 12)), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
-  }
-
-  #fail(err: Error): void {
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.reject(err);
-  }
 }
 
 async function expectStatus(answer: Promise<Answer>, status: number): Promise<Answer> {
@@ -221,25 +150,10 @@ async function measured(seconds: number, body: (latency: RecordableHistogram, un
 /** autocannon against a GET with fixed headers; every answer must be a 2xx, or the row is void. */
 function cannon(path: string, headers: Record<string, string>) {
   return (seconds: number) =>
-    measured(seconds, (latency) => {
-      return new Promise((resolve, reject) => {
-        let ok = 0;
-        const instance = autocannon({ url: `${base}${path}`, connections: CONNECTIONS, duration: seconds, headers }, (err, result) => {
-          if (err) return reject(err);
-          if (result.non2xx > 0 || result.errors > 0) {
-            return reject(new Error(`${path}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
-          }
-          resolve(ok);
-        });
-        // Typed on the client, not the instance; the instance re-emits it with the client first.
-        (instance as unknown as EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-          if (status >= 200 && status < 300) {
-            ok++;
-            latency.record(Math.max(1, Math.round(ms * 1000)));
-          }
-        });
-      });
-    });
+    measured(
+      seconds,
+      async (latency) => (await runLoad({ url: `${base}${path}`, connections: CONNECTIONS, duration: seconds, headers }, path, latency)).ok,
+    );
 }
 
 /**
@@ -248,7 +162,7 @@ function cannon(path: string, headers: Record<string, string>) {
  */
 function closedLoop<S>(workers: number, init: (c: Connection, i: number) => Promise<S>, step: (c: Connection, state: S) => Promise<S>) {
   return async (seconds: number) => {
-    const connections = await Promise.all(Array.from({ length: workers }, () => Connection.open()));
+    const connections = await Promise.all(Array.from({ length: workers }, () => Connection.open(port)));
     const states = await Promise.all(connections.map((c, i) => init(c, i)));
     try {
       return await measured(seconds, async (latency, until) => {
@@ -337,12 +251,6 @@ rmSync(dir, { recursive: true, force: true });
 
 // ---------------------------------------------------------------- report
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 /**
  * A row's figures: the median over rounds of each field. Its ratio is paired: each round's
  * req/s over the baseline's in the same round (a few seconds apart), then the median over the
@@ -354,7 +262,10 @@ function summary(name: RowName): { m: Measure; ratio: number } {
   const field = (f: keyof Measure) => median(ms.map((m) => m[f]));
   return {
     m: { rps: field('rps'), p50: field('p50'), p99: field('p99'), loopP99: field('loopP99'), cpuUs: field('cpuUs') },
-    ratio: median(ms.map((m, r) => m.rps / (base[r] as Measure).rps)),
+    ratio: pairedRatio(
+      ms.map((m) => m.rps),
+      base.map((m) => m.rps),
+    ),
   };
 }
 
@@ -388,26 +299,19 @@ const cells = [
     r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
   ]),
 ];
-const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-const line = (row: string[]) =>
-  `| ${row.map((c, i) => (i === 0 || i === 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
 console.log(
-  `\nTessera auth server, Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}; ` +
+  `\nTessera auth server, Node ${process.version}, ${cpuSummary()}; ` +
     `1-min load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after (other processes share these cores)`,
 );
 console.log(
   `${CONNECTIONS} connections/workers (logins: ${LOGIN_WORKERS}), ${WARMUP_S} s warm-up + ${DURATION_S} s per row, median of ${ROUNDS} interleaved rounds (ratio: paired per round); SQLite at a temp file\n`,
 );
-console.log(line(cells[0]!));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const row of cells.slice(1)) console.log(line(row));
+for (const line of markdownTable(cells, { left: [0, 7] })) console.log(line);
 console.log(
   "\nThe clients (autocannon; a minimal keep-alive client in closed loops for refresh and logins) run in this process, on the server's event loop:" +
     "\nevery row includes their cost, and the event-loop delay includes the client's work as well as the server's.",
 );
 
 // A partial run (BENCH_ROWS) prints its table but leaves the full results file alone.
-const out = fileURLToPath(new URL(only.length === 0 ? './results/server.json' : './results/server-partial.json', import.meta.url));
-mkdirSync(join(out, '..'), { recursive: true });
-writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+const out = writeResults('server', report, { partial: only.length > 0 });
 console.log(`\nwrote ${out}`);

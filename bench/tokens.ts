@@ -13,17 +13,20 @@
 // (`iat`/`exp` from the clock, a fresh `jti`), as Tessera's issuer does.
 //
 // Run: npm run bench:tokens  (writes bench/results/tokens.json)
+// Knobs: BENCH_ROUNDS (9), BENCH_SLICE_MS (150), BENCH_ALGS (all; a subset writes tokens-partial.json),
+// BENCH_RESULTS_DIR (bench/results; another directory leaves the committed file alone).
 import { Buffer } from 'node:buffer';
-import { constants, createHmac, randomUUID, sign, timingSafeEqual, verify } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createVerifier as createFastVerifier, createSigner } from 'fast-jwt';
 import { jwtVerify, SignJWT } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { type AccessTokenClaims, createIssuer, createVerifier, generateSigningKey, type SigningKey } from '../packages/core/src/index.js';
+import { type AccessTokenClaims, createIssuer, createVerifier, generateSigningKey } from '../packages/core/src/index.js';
+import { writeResults } from './lib/results.js';
+import { halfIqr, median, pairedRatio as paired } from './lib/stats.js';
+import { plainTable } from './lib/table.js';
+import { rawSign, rawVerify } from './tokens/raw.js';
 
 type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 type Op = 'sign' | 'verify';
@@ -72,64 +75,6 @@ function claimsNow(): AccessTokenClaims {
     sid: 'ses_4b7e9f0a2c',
     client_id: 'web',
     scope: 'openid profile email',
-  };
-}
-
-// ---------------------------------------------------------------- raw node:crypto: the floor
-
-const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
-
-function rawSigner(key: SigningKey): (input: Buffer) => Buffer {
-  const options = { key: key.privateKey, dsaEncoding: 'ieee-p1363' as const };
-  switch (key.alg) {
-    case 'HS256':
-      return (input) => createHmac('sha256', key.privateKey).update(input).digest();
-    case 'ES256':
-      return (input) => sign('sha256', input, options);
-    case 'EdDSA':
-      return (input) => sign(null, input, key.privateKey);
-    case 'RS256':
-      return (input) => sign('sha256', input, key.privateKey);
-    case 'PS256':
-      return (input) => sign('sha256', input, { key: key.privateKey, ...PSS });
-  }
-}
-
-function rawCheck(key: SigningKey): (input: Buffer, sig: Buffer) => boolean {
-  const options = { key: key.key, dsaEncoding: 'ieee-p1363' as const };
-  switch (key.alg) {
-    case 'HS256':
-      return (input, sig) => sig.length === 32 && timingSafeEqual(createHmac('sha256', key.key).update(input).digest(), sig);
-    case 'ES256':
-      return (input, sig) => verify('sha256', input, options, sig);
-    case 'EdDSA':
-      return (input, sig) => verify(null, input, key.key, sig);
-    case 'RS256':
-      return (input, sig) => verify('sha256', input, key.key, sig);
-    case 'PS256':
-      return (input, sig) => verify('sha256', input, { key: key.key, ...PSS }, sig);
-  }
-}
-
-/** Sign: JSON.stringify + base64url + crypto.sign, header encoded once per key. */
-function rawSign(key: SigningKey): () => string {
-  const header = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })).toString('base64url');
-  const signBytes = rawSigner(key);
-  return () => {
-    const input = `${header}.${Buffer.from(JSON.stringify(claimsNow())).toString('base64url')}`;
-    return `${input}.${signBytes(Buffer.from(input, 'latin1')).toString('base64url')}`;
-  };
-}
-
-/** Verify: split on '.', decode the signature, check it over the signing input bytes, JSON.parse the payload. */
-function rawVerify(key: SigningKey): (token: string) => unknown {
-  const check = rawCheck(key);
-  return (token) => {
-    const [h, p, s] = token.split('.') as [string, string, string];
-    if (!check(Buffer.from(token.slice(0, h.length + 1 + p.length), 'latin1'), Buffer.from(s, 'base64url'))) {
-      throw new Error('bad signature');
-    }
-    return JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
   };
 }
 
@@ -182,7 +127,7 @@ async function subjectsFor(alg: Alg): Promise<{ subjects: Subject[]; tokenBytes:
     clockTolerance: LEEWAY,
   };
   const input = { sub: 'user_8c1f2a9d', sid: 'ses_4b7e9f0a2c', client_id: 'web', scope: 'openid profile email' };
-  const raw = { sign: rawSign(key), verify: rawVerify(key) };
+  const raw = { sign: rawSign(key, claimsNow), verify: rawVerify(key) };
 
   const all: Subject[] = [
     { alg, op: 'sign', impl: 'tessera', body: { sync: () => issuer.issue(input).token } },
@@ -269,13 +214,6 @@ function collectGarbage(): void {
   gc({ type: 'minor' });
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return (s[lo] as number) + ((s[Math.ceil(at)] as number) - (s[lo] as number)) * (at - lo);
-}
-
 // ---------------------------------------------------------------- main
 
 const started = Date.now();
@@ -316,10 +254,12 @@ const subjectOf = (alg: Alg, op: Op, impl: Impl) =>
 
 /** µs/op: the median of the rounds, each round being the median of its passes (a burst from another process moves neither). */
 function usPerOp(subject: Subject): number {
-  return quantile(
-    (samples.get(subject) ?? []).map((passes) => quantile(passes, 0.5)),
-    0.5,
-  );
+  return median(roundsOf(subject));
+}
+
+/** A subject's µs/op in each round: the median of that round's passes. */
+function roundsOf(subject: Subject): number[] {
+  return (samples.get(subject) ?? []).map(median);
 }
 
 /**
@@ -327,17 +267,8 @@ function usPerOp(subject: Subject): number {
  * over the passes of a round, then over the rounds. Drift between rounds cancels out.
  */
 function pairedRatio(a: Subject, b: Subject): number {
-  const as = samples.get(a) ?? [];
   const bs = samples.get(b) ?? [];
-  return quantile(
-    as.map((passes, r) =>
-      quantile(
-        passes.map((x, i) => x / ((bs[r] as number[])[i] as number)),
-        0.5,
-      ),
-    ),
-    0.5,
-  );
+  return median((samples.get(a) ?? []).map((passes, r) => paired(passes, bs[r] as number[])));
 }
 
 interface Row {
@@ -354,8 +285,7 @@ for (const group of groups) {
     const us = usPerOp(s);
     rows.push({ alg: s.alg, impl: s.impl, op: s.op, us_per_op: Number(us.toFixed(3)) });
     // Half the interquartile range of the rounds, relative to the median: how noisy the row is.
-    const rounds = (samples.get(s) ?? []).map((passes) => quantile(passes, 0.5));
-    const spread = (quantile(rounds, 0.75) - quantile(rounds, 0.25)) / 2 / us;
+    const spread = halfIqr(roundsOf(s)) / us;
     table.push([
       s.alg,
       s.op,
@@ -367,21 +297,10 @@ for (const group of groups) {
     ]);
   }
 }
-const widths = (table[0] as string[]).map((_, c) => Math.max(...table.map((row) => (row[c] as string).length)));
-const line = (row: string[]) =>
-  row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join('  ');
 console.log(
   `\nTokens: sign and verify, median of ${ROUNDS} rounds (each the median of ${PASSES} interleaved passes); × raw paired per pass; ± = half IQR of the rounds (node ${process.version})`,
 );
-console.log(line(table[0] as string[]));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-let previous = '';
-for (const row of table.slice(1)) {
-  const group = `${row[0]} ${row[1]}`;
-  if (previous && group !== previous) console.log('');
-  previous = group;
-  console.log(line(row));
-}
+for (const line of plainTable(table, { left: [0, 1, 2], group: (row) => `${row[0]} ${row[1]}` })) console.log(line);
 console.log(`\nToken size (Tessera, same claims for all): ${ALGS.map((a) => `${a} ${tokenBytes.get(a)} B`).join(', ')}`);
 
 const targets: [string, boolean][] = [];
@@ -403,11 +322,5 @@ console.log('\nTargets:');
 for (const [label, ok] of targets) console.log(`  ${ok ? 'ok  ' : 'MISS'} ${label}`);
 
 // A partial run (BENCH_ALGS) prints its table but leaves the full results file alone.
-const out = join(
-  dirname(fileURLToPath(import.meta.url)),
-  'results',
-  ALGS.length === ALL_ALGS.length ? 'tokens.json' : 'tokens-partial.json',
-);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(rows)}\n`);
+const out = writeResults('tokens', rows, { partial: ALGS.length !== ALL_ALGS.length, indent: 0 });
 console.log(`\nWrote ${out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -1,0 +1,83 @@
+// The client of the closed-loop rows (refresh rotations, logins), which autocannon cannot drive:
+// each request depends on the previous answer.
+import { connect, type Socket } from 'node:net';
+
+/** A parsed answer: status and JSON body (`{}` when empty). */
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * One keep-alive HTTP/1.1 connection, one request at a time: what the closed loops use. As lean as
+ * autocannon's client on purpose: node:http's client costs ~100 µs more per request here (measured),
+ * and in this process that time would be taken from the server. Only what Fastify sends is parsed:
+ * a status line and a Content-Length body.
+ */
+export class Connection {
+  #socket: Socket;
+  #port: number;
+  #buffer: Buffer = Buffer.alloc(0);
+  #pending: { resolve: (a: Answer) => void; reject: (e: Error) => void } | null = null;
+
+  private constructor(socket: Socket, port: number) {
+    this.#socket = socket;
+    this.#port = port;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => this.#fail(err));
+    socket.on('close', () => this.#fail(new Error('connection closed')));
+  }
+
+  /** Connects to 127.0.0.1:`port`. */
+  static open(port: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new Connection(socket, port)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends one JSON POST and waits for its answer; throws if the previous one is still pending (no pipelining). */
+  post(path: string, body: unknown): Promise<Answer> {
+    if (this.#pending) throw new Error('one request at a time');
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      this.#pending = { resolve, reject };
+      this.#socket.write(
+        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${this.#port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+      );
+    });
+  }
+
+  /** Drops the connection. */
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    const end = this.#buffer.indexOf(HEADER_END);
+    if (end < 0) return;
+    const head = this.#buffer.toString('latin1', 0, end);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!length) {
+      this.#fail(new Error(`no content-length in ${JSON.stringify(head)}`));
+      return;
+    }
+    const total = end + HEADER_END.length + Number(length[1]);
+    if (this.#buffer.length < total) return;
+    const text = this.#buffer.toString('utf8', end + HEADER_END.length, total);
+    this.#buffer = this.#buffer.subarray(total);
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.resolve({ status: Number(head.slice(9, 12)), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+  }
+
+  #fail(err: Error): void {
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.reject(err);
+  }
+}
