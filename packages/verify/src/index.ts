@@ -8,10 +8,19 @@ export {
 export { createSseParser, type SseEvent } from './feed/sse-parser.js';
 export { type JwksStatus, RemoteJwks, type RemoteJwksOptions } from './jwks/remote.js';
 export {
+  authenticationRequired,
+  insufficientRole,
+  insufficientScope,
+  invalidToken,
+  malformedAuthorization,
+  type Refusal,
+  TOKEN_DESCRIPTIONS,
+  tokenRefusal,
+} from './refusals.js';
+export {
   checkRoles,
   checkScopes,
   extractToken,
-  type Refusal,
   scopesOf,
   type TokenSource,
   type VerifiedClaims,

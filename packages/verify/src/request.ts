@@ -1,15 +1,18 @@
-import { type AccessTokenClaims, AuthError, bearerCredential, ErrorCodes } from '@tessera/core';
+import { type AccessTokenClaims, bearerCredential } from '@tessera/core';
+import {
+  authenticationRequired,
+  insufficientRole,
+  insufficientScope,
+  malformedAuthorization,
+  type Refusal,
+  tokenRefusal,
+} from './refusals.js';
 import type { ResourceVerifier } from './verifier.js';
+
+export type { Refusal } from './refusals.js';
 
 /** The verified identity a framework adapter puts on its request slot. */
 export type VerifiedClaims = Readonly<AccessTokenClaims>;
-
-/** A refusal, ready to send: status, JSON body and headers (RFC 6750). */
-export interface Refusal {
-  status: 400 | 401 | 403 | 503;
-  headers: Record<string, string>;
-  body: { error: string; error_description: string };
-}
 
 /** Result of {@link verifyRequest}: claims, or a refusal to send. Never throws for bad input. */
 export type VerifyResult = { ok: true; claims: VerifiedClaims; token: string } | { ok: false; refusal: Refusal };
@@ -22,24 +25,10 @@ export interface TokenSource {
   cookie?: string | string[] | undefined;
 }
 
+/** Options of {@link verifyRequest}. */
 export interface VerifyRequestOptions {
   /** Also accept the access token from this cookie, for same-site apps. Default: Authorization header only. */
   cookieName?: string;
-}
-
-const quote = (s: string) => s.replace(/["\\]/g, '');
-
-function refuse(status: 400 | 401 | 403 | 503, error: string, description: string, challenge?: string): { ok: false; refusal: Refusal } {
-  const headers: Record<string, string> = {};
-  if (challenge !== undefined) headers['www-authenticate'] = challenge;
-  return { ok: false, refusal: { status, headers, body: { error, error_description: description } } };
-}
-
-/** 401 with `WWW-Authenticate: Bearer` (and `error="invalid_token"` when a token was sent). */
-export function unauthorized(description: string, tokenSent: boolean) {
-  return tokenSent
-    ? refuse(401, 'invalid_token', description, `Bearer error="invalid_token", error_description="${quote(description)}"`)
-    : refuse(401, 'unauthorized', description, 'Bearer');
 }
 
 function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
@@ -67,18 +56,6 @@ export function extractToken(source: TokenSource, options: VerifyRequestOptions 
   return null;
 }
 
-const DESCRIPTIONS: Partial<Record<string, string>> = {
-  [ErrorCodes.TOKEN_EXPIRED]: 'the access token expired',
-  [ErrorCodes.TOKEN_REVOKED]: 'the access token was revoked',
-};
-
-function refusalFor(err: unknown): VerifyResult {
-  if (!(err instanceof AuthError)) throw err;
-  if (err.code === ErrorCodes.REVOCATION_UNAVAILABLE)
-    return refuse(503, 'temporarily_unavailable', 'token revocation status is unknown; retry later');
-  return unauthorized(DESCRIPTIONS[err.code] ?? 'the access token is invalid', true);
-}
-
 /**
  * {@link verifyRequest} without a promise whenever the answer is known at once: every cache hit,
  * every full verification with a loaded key, every refusal. Only a token naming a key this
@@ -91,17 +68,20 @@ export function verifyRequestNow(
   options: VerifyRequestOptions = {},
 ): VerifyResult | Promise<VerifyResult> {
   const token = extractToken(source, options);
-  if (token === null) return unauthorized('authentication required', false);
-  // A malformed request is a 400 (RFC 6750 §3.1), still with the challenge.
-  if (token === false)
-    return refuse(400, 'invalid_request', 'send one Authorization header: Bearer <token>', 'Bearer error="invalid_request"');
+  if (token === null) return { ok: false, refusal: authenticationRequired() };
+  if (token === false) return { ok: false, refusal: malformedAuthorization() };
+  let claims: VerifiedClaims | Promise<VerifiedClaims>;
   try {
-    return { ok: true, claims: verifier.verifyNow(token), token };
+    claims = verifier.verifyNow(token);
   } catch (err) {
-    if (!(err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY)) return refusalFor(err);
-    // Unknown kid: verify() refetches the JWKS (rate-limited) and tries once more.
-    return verifier.verify(token).then((claims): VerifyResult => ({ ok: true, claims, token }), refusalFor);
+    return refused(err);
   }
+  if (claims instanceof Promise) return claims.then((c): VerifyResult => ({ ok: true, claims: c, token }), refused);
+  return { ok: true, claims, token };
+}
+
+function refused(err: unknown): VerifyResult {
+  return { ok: false, refusal: tokenRefusal(err) };
 }
 
 /**
@@ -124,15 +104,11 @@ export function scopesOf(claims: VerifiedClaims): Set<string> {
 /** Null when the token has every scope; else a 403 `insufficient_scope` refusal (RFC 6750 §3.1). */
 export function checkScopes(claims: VerifiedClaims, required: readonly string[]): Refusal | null {
   const have = scopesOf(claims);
-  if (required.every((s) => have.has(s))) return null;
-  const scope = required.join(' ');
-  return refuse(403, 'insufficient_scope', `requires scope: ${scope}`, `Bearer error="insufficient_scope", scope="${quote(scope)}"`)
-    .refusal;
+  return required.every((s) => have.has(s)) ? null : insufficientScope(required);
 }
 
 /** Null when the token carries one of the roles; else a 403 refusal. */
 export function checkRoles(claims: VerifiedClaims, anyOf: readonly string[]): Refusal | null {
   const roles = Array.isArray(claims.roles) ? claims.roles : [];
-  if (anyOf.some((r) => roles.includes(r))) return null;
-  return refuse(403, 'insufficient_role', `requires one of the roles: ${anyOf.join(', ')}`).refusal;
+  return anyOf.some((r) => roles.includes(r)) ? null : insufficientRole(anyOf);
 }

@@ -16,6 +16,7 @@ import {
   exportPublicJwk,
   generateSigningKey,
   type SigningKey,
+  type WireEvent,
 } from '@tessera/core';
 import { expect } from 'vitest';
 import { createVerifier } from './verifier.js';
@@ -260,9 +261,38 @@ export async function answerOf(res: Response): Promise<WireAnswer> {
 }
 
 /**
+ * A stand-in for the auth server's revocation endpoints, as a `fetch`: the catch-up
+ * (`GET /v1/revocations?since=`) answers `events`; the stream (`/v1/revocations/stream`) says
+ * hello and then stays open, silent, until the feed aborts it. `offline` refuses both, like an
+ * auth server that cannot be reached.
+ */
+export function revocationsFetch(events: readonly WireEvent[], offline = false): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (offline) throw new TypeError('fetch failed (test: auth server unreachable)');
+    if (url.includes('/v1/revocations/stream')) {
+      const signal = init?.signal;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(': connected\n\n'));
+          signal?.addEventListener('abort', () => controller.error(signal.reason), { once: true });
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    }
+    const cursor = events.at(-1)?.cursor ?? '0';
+    return Response.json(url.includes('since=0') ? { events, cursor } : { events: [], cursor });
+  };
+}
+
+/**
  * A verifier over a remote JWKS (served by a stub fetch) and the tokens the adapter tests send.
  * `tokens.rotated` is signed by a key published only after the verifier loaded the JWKS: it
  * passes only through the unknown-kid refetch, the path where an adapter has to wait.
+ * `tokens.revoked` belongs to a user the revocation feed has logged out everywhere.
+ * `failingClosed` is a second verifier, over the same key, whose revocation feed has been
+ * unreachable for longer than it tolerates: it refuses every token with a 503.
+ * Call `close()` when done: both verifiers run a feed.
  */
 export async function adapterFixture() {
   const clock = manualClock();
@@ -274,14 +304,25 @@ export async function adapterFixture() {
     jwksFetches.count++;
     return Response.json({ keys: published }, { headers: { 'cache-control': 'public, max-age=300' } });
   };
+  const nowS = Math.floor(clock() / 1000);
+  // Every token `revoked-user` received until a second from now is void: a "log out everywhere".
+  const logout: WireEvent = { cursor: '1', sid: null, sub: 'revoked-user', not_before: nowS + 1, until: nowS + 3600 };
   const verifier = createVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
     jwksUri: `${ISSUER}/.well-known/jwks.json`,
     jwks: { fetch: fetchJwks },
+    revocations: { fetch: revocationsFetch([logout]) },
     clock,
   });
-  await verifier.ready();
+  const failingClosed = createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: [key.key],
+    revocations: { fetch: revocationsFetch([], true), failMode: 'closed', maxOutageMs: 1_000, minRetryMs: 60_000, maxRetryMs: 60_000 },
+    clock,
+  });
+  await Promise.all([verifier.ready(), failingClosed.ready()]);
   published.push(rotatedKey.jwk); // the issuer rotates after this service loaded its keys
   const tokens = {
     plain: key.issue({ sub: 'plain-user' }),
@@ -292,16 +333,31 @@ export async function adapterFixture() {
     forged: `${key.issue({ sub: 'plain-user' }).slice(0, -4)}AAAA`,
     /** Signed by the key published after `ready()`. */
     rotated: rotatedKey.issue({ sub: 'rotated-user', scope: 'orders:read' }),
+    /** Issued before its user logged out everywhere. */
+    revoked: key.issue({ sub: 'revoked-user', sid: 'sid-revoked' }),
   };
   // The expired token is past exp + leeway; the others have 10 minutes left (and the unknown-kid
-  // cooldown since the first fetch is over).
+  // cooldown since the first fetch is over, as is the failing-closed feed's tolerated outage).
   clock.advance(32_000);
-  return { verifier, key, tokens, jwksFetches, bearer: (token: string) => ({ authorization: `Bearer ${token}` }) };
+  return {
+    verifier,
+    failingClosed,
+    key,
+    tokens,
+    jwksFetches,
+    bearer: (token: string) => ({ authorization: `Bearer ${token}` }),
+    close() {
+      verifier.close();
+      failingClosed.close();
+    },
+  };
 }
 
 export const NO_TOKEN = 'Bearer';
 export const INVALID_TOKEN = /^Bearer error="invalid_token", error_description="[^"]+"$/;
 export const INSUFFICIENT_SCOPE = 'Bearer error="insufficient_scope", scope="orders:write"';
+/** The challenge of a refused token with exactly this description. */
+export const invalidTokenChallenge = (description: string) => `Bearer error="invalid_token", error_description="${description}"`;
 
 /** What {@link expectRotatedKeyAccepted} needs of an answer, whatever the framework's response type. */
 export interface SimpleAnswer {

@@ -15,6 +15,7 @@ import {
 } from '@tessera/core';
 import { type FeedStatus, RevocationFeed, type RevocationFeedOptions } from './feed/revocation-feed.js';
 import { type JwksStatus, RemoteJwks, type RemoteJwksOptions } from './jwks/remote.js';
+import { metricsText } from './metrics.js';
 
 /** Options for {@link createVerifier}. Validated at construction: a missing issuer or audience throws then, not at the first request. */
 export interface ResourceVerifierOptions {
@@ -51,11 +52,17 @@ export interface ResourceVerifier {
    */
   verify(token: string): Promise<Readonly<AccessTokenClaims>>;
   /**
-   * {@link verify} without the wait: verifies with the keys at hand and answers at once, so a
-   * cache hit costs no promise. An unknown `kid` throws `ERR_TOKEN_KEY` here instead of
-   * refetching the JWKS; callers that can wait then call {@link verify}, as the adapters do.
+   * {@link verify} without a promise whenever the answer is known at once: a cache hit, a full
+   * verification with a loaded key, every refusal (thrown). Only a token naming a key this
+   * service has not loaded yet returns a promise, which settles after the one rate-limited JWKS
+   * refetch and one more try, so such a token is verified twice in all, never more. The adapters
+   * call this and await only what is a promise.
+   *
+   * @example
+   * const claims = verifier.verifyNow(token);
+   * const ready = claims instanceof Promise ? await claims : claims;
    */
-  verifyNow(token: string): Readonly<AccessTokenClaims>;
+  verifyNow(token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
   /** Loads the JWKS (from file, then network) and starts the revocation feed. Call before serving; verify also works without it. */
   ready(): Promise<void>;
   /** JWKS state, or null with fixed keys. */
@@ -142,23 +149,28 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
   });
   let started: Promise<void> | null = null;
 
-  function verifyNow(token: string): Readonly<AccessTokenClaims> {
+  function verifyWithKeysAtHand(token: string): Readonly<AccessTokenClaims> {
     if (feed?.failingClosed()) throw new AuthError(ErrorCodes.REVOCATION_UNAVAILABLE, 'revocation feed unavailable');
     return core.verify(token);
+  }
+
+  function verifyNow(token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>> {
+    try {
+      return verifyWithKeysAtHand(token);
+    } catch (err) {
+      if (!(jwks && err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY)) throw err;
+      // A key we have not seen yet (rotation): refetch once, rate-limited, then one more try.
+      return jwks.refreshForUnknownKid().then((refreshed) => {
+        if (!refreshed) throw err;
+        return verifyWithKeysAtHand(token); // the feed may have failed closed during the refetch
+      });
+    }
   }
 
   return {
     verifyNow,
     async verify(token) {
-      try {
-        return verifyNow(token);
-      } catch (err) {
-        // A key we have not seen yet (rotation): refetch once, rate-limited, then retry.
-        if (jwks && err instanceof AuthError && err.code === ErrorCodes.TOKEN_KEY && (await jwks.refreshForUnknownKid())) {
-          return verifyNow(token); // the feed may have failed closed during the refetch
-        }
-        throw err;
-      }
+      return verifyNow(token);
     },
     ready() {
       started ??= (async () => {
@@ -168,38 +180,7 @@ export function createVerifier(options: ResourceVerifierOptions): ResourceVerifi
     },
     jwksStatus: () => jwks?.status() ?? null,
     feedStatus: () => feed?.status() ?? null,
-    metrics() {
-      const f = feed?.status();
-      const j = jwks?.status();
-      const lines: string[] = [];
-      if (f) {
-        lines.push(
-          '# HELP tessera_verify_feed_connected Whether the revocation feed is connected (1) or not (0).',
-          '# TYPE tessera_verify_feed_connected gauge',
-          `tessera_verify_feed_connected{source="${f.source}"} ${f.connected ? 1 : 0}`,
-          '# HELP tessera_verify_feed_lag_seconds Delay between the server writing the latest revocation and this service applying it.',
-          '# TYPE tessera_verify_feed_lag_seconds gauge',
-          `tessera_verify_feed_lag_seconds ${f.lagMs === null ? 'NaN' : f.lagMs / 1000}`,
-          '# TYPE tessera_verify_feed_down_seconds gauge',
-          `tessera_verify_feed_down_seconds ${f.downSince === null ? 0 : (clock() - f.downSince) / 1000}`,
-          '# TYPE tessera_verify_revocation_rules gauge',
-          `tessera_verify_revocation_rules ${f.rules}`,
-          '# TYPE tessera_verify_feed_events_total counter',
-          `tessera_verify_feed_events_total ${f.events}`,
-        );
-      }
-      if (j) {
-        lines.push(
-          '# TYPE tessera_verify_jwks_keys gauge',
-          `tessera_verify_jwks_keys ${j.keys}`,
-          '# TYPE tessera_verify_jwks_stale gauge',
-          `tessera_verify_jwks_stale ${j.stale ? 1 : 0}`,
-          '# TYPE tessera_verify_jwks_fetches_total counter',
-          `tessera_verify_jwks_fetches_total ${j.fetches}`,
-        );
-      }
-      return `${lines.join('\n')}\n`;
-    },
+    metrics: () => metricsText({ feed: feed?.status(), jwks: jwks?.status(), now: clock() }),
     close() {
       feed?.close();
     },

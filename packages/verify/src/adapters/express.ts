@@ -1,4 +1,5 @@
-import { checkRoles, checkScopes, type Refusal, type VerifiedClaims, type VerifyResult, verifyRequestNow } from '../request.js';
+import { authenticationRequired, type Refusal } from '../refusals.js';
+import { checkRoles, checkScopes, type VerifiedClaims, type VerifyResult, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** The parts of Express's request/response the middleware uses (structural: Express stays optional). */
@@ -7,13 +8,16 @@ export interface ExpressLikeRequest {
   /** Set by the middleware. */
   claims?: VerifiedClaims;
 }
+/** The parts of Express's response the middleware uses. */
 export interface ExpressLikeResponse {
   status(code: number): this;
   set(headers: Record<string, string>): this;
   json(body: unknown): unknown;
 }
+/** Express's `next`: called with an error, Express answers it. */
 export type NextFunction = (err?: unknown) => void;
 
+/** An Express middleware over the structural request and response. */
 export type Middleware = (req: ExpressLikeRequest, res: ExpressLikeResponse, next: NextFunction) => void;
 
 // The typed slot on Express's own Request (as passport does), so handlers read `req.claims` without a cast.
@@ -55,25 +59,19 @@ export function tesseraAuth(options: { verifier: ResourceVerifier; cookieName?: 
   };
 }
 
-const unauthenticated: Refusal = {
-  status: 401,
-  headers: { 'www-authenticate': 'Bearer' },
-  body: { error: 'unauthorized', error_description: 'authentication required' },
-};
-
-/** Answers 403 `insufficient_scope` unless the token has every scope. */
+/** Answers 403 `insufficient_scope` unless the token has every scope; 401 when `tesseraAuth` did not run first. */
 export function requireScope(...scopes: string[]): Middleware {
   return (req, res, next) => {
-    const refusal = req.claims ? checkScopes(req.claims, scopes) : unauthenticated;
+    const refusal = req.claims ? checkScopes(req.claims, scopes) : authenticationRequired();
     if (refusal) return send(res, refusal);
     next();
   };
 }
 
-/** Answers 403 unless the token carries one of the roles. */
+/** Answers 403 unless the token carries one of the roles; 401 when `tesseraAuth` did not run first. */
 export function requireRole(...roles: string[]): Middleware {
   return (req, res, next) => {
-    const refusal = req.claims ? checkRoles(req.claims, roles) : unauthenticated;
+    const refusal = req.claims ? checkRoles(req.claims, roles) : authenticationRequired();
     if (refusal) return send(res, refusal);
     next();
   };

@@ -6,15 +6,8 @@ import type {
   preHandlerAsyncHookHandler,
   preHandlerHookHandler,
 } from 'fastify';
-import {
-  checkRoles,
-  checkScopes,
-  type Refusal,
-  type VerifiedClaims,
-  type VerifyResult,
-  verifyRequest,
-  verifyRequestNow,
-} from '../request.js';
+import { authenticationRequired, type Refusal } from '../refusals.js';
+import { checkRoles, checkScopes, type VerifiedClaims, type VerifyResult, verifyRequest, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 declare module 'fastify' {
@@ -31,6 +24,7 @@ declare module 'fastify' {
   }
 }
 
+/** Options of the {@link tesseraAuth} plugin. */
 export interface TesseraFastifyOptions {
   verifier: ResourceVerifier;
   /** Also read the token from this cookie (same-site apps). */
@@ -89,30 +83,18 @@ export async function tesseraAuth(app: FastifyInstance, options: TesseraFastifyO
 // Registered at the caller's scope, like fastify-plugin does, so the decorators are visible to its routes.
 Object.assign(tesseraAuth, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'tessera-auth' });
 
-/** preHandler that answers 403 `insufficient_scope` unless the token has every scope. Use after `app.authenticate`. */
+/** preHandler that answers 403 `insufficient_scope` unless the token has every scope. Use after `app.authenticate` (without it: 401). */
 export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
   return async (request, reply) => {
-    const refusal = request.claims ? checkScopes(request.claims, scopes) : null;
-    if (!request.claims)
-      return send(reply, {
-        status: 401,
-        headers: { 'www-authenticate': 'Bearer' },
-        body: { error: 'unauthorized', error_description: 'authentication required' },
-      });
+    const refusal = request.claims ? checkScopes(request.claims, scopes) : authenticationRequired();
     if (refusal) return send(reply, refusal);
   };
 }
 
-/** preHandler that answers 403 unless the token carries one of the roles. */
+/** preHandler that answers 403 unless the token carries one of the roles. Use after `app.authenticate` (without it: 401). */
 export function requireRole(...roles: string[]): preHandlerAsyncHookHandler {
   return async (request, reply) => {
-    if (!request.claims)
-      return send(reply, {
-        status: 401,
-        headers: { 'www-authenticate': 'Bearer' },
-        body: { error: 'unauthorized', error_description: 'authentication required' },
-      });
-    const refusal = checkRoles(request.claims, roles);
+    const refusal = request.claims ? checkRoles(request.claims, roles) : authenticationRequired();
     if (refusal) return send(reply, refusal);
   };
 }

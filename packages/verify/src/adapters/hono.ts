@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { checkRoles, checkScopes, type Refusal, type TokenSource, type VerifiedClaims, verifyRequestNow } from '../request.js';
+import { authenticationRequired, type Refusal } from '../refusals.js';
+import { checkRoles, checkScopes, type TokenSource, type VerifiedClaims, verifyRequestNow } from '../request.js';
 import type { ResourceVerifier } from '../verifier.js';
 
 /** Hono context variables set by the middleware: `c.get('claims')`. */
@@ -9,13 +10,6 @@ export type TesseraVariables = { claims: VerifiedClaims };
 function send(c: Context, r: Refusal): Response {
   return c.json(r.body, r.status, r.headers);
 }
-
-// A guard mounted without `tesseraAuth` in front of it answers 401, not a 500 from reading undefined claims.
-const unauthenticated: Refusal = {
-  status: 401,
-  headers: { 'www-authenticate': 'Bearer' },
-  body: { error: 'unauthorized', error_description: 'authentication required' },
-};
 
 /**
  * The request's Authorization (and, when wanted, Cookie) header. Under @hono/node-server the
@@ -63,21 +57,22 @@ export function tesseraAuth(options: {
   };
 }
 
-/** Answers 403 `insufficient_scope` unless the token has every scope. */
+/** Answers 403 `insufficient_scope` unless the token has every scope; 401 when `tesseraAuth` did not run first. */
 export function requireScope(...scopes: string[]): MiddlewareHandler<{ Variables: TesseraVariables }> {
   return async (c, next) => {
     const claims = c.get('claims');
-    const refusal = claims ? checkScopes(claims, scopes) : unauthenticated;
+    // Mounted without `tesseraAuth` in front: a 401, not a 500 from reading undefined claims.
+    const refusal = claims ? checkScopes(claims, scopes) : authenticationRequired();
     if (refusal) return send(c, refusal);
     await next();
   };
 }
 
-/** Answers 403 unless the token carries one of the roles. */
+/** Answers 403 unless the token carries one of the roles; 401 when `tesseraAuth` did not run first. */
 export function requireRole(...roles: string[]): MiddlewareHandler<{ Variables: TesseraVariables }> {
   return async (c, next) => {
     const claims = c.get('claims');
-    const refusal = claims ? checkRoles(claims, roles) : unauthenticated;
+    const refusal = claims ? checkRoles(claims, roles) : authenticationRequired();
     if (refusal) return send(c, refusal);
     await next();
   };

@@ -1,7 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { type Algorithm, importJwks, type KeyResolver, OptionError, type VerificationKey } from '@tessera/core';
+import { readJsonObject, writeJsonAtomically } from '../lib/persisted-file.js';
 
 /** Options for {@link RemoteJwks}. Durations in milliseconds. */
 export interface RemoteJwksOptions {
@@ -177,7 +176,7 @@ export class RemoteJwks implements KeyResolver {
       const now = this.#o.clock();
       await this.#install(jwks, now, Math.min(this.#o.maxCacheMs, Math.max(this.#o.minCacheMs, maxAge)));
       this.#lastError = null;
-      if (this.#o.cacheFile) await this.#writeFile({ fetchedAt: now, jwks });
+      if (this.#o.cacheFile) this.#writeFile({ fetchedAt: now, jwks });
       return true;
     } catch (err) {
       this.#lastError = err instanceof Error ? err.message : String(err);
@@ -212,22 +211,20 @@ export class RemoteJwks implements KeyResolver {
   }
 
   async #readFile(): Promise<void> {
+    const saved = readJsonObject(this.#o.cacheFile as string) as Partial<Persisted> | undefined;
+    // No usable file: nothing to serve yet.
+    if (saved === undefined) return;
     try {
-      const saved = JSON.parse(await readFile(this.#o.cacheFile as string, 'utf8')) as Persisted;
       // Loaded as already expired: used only until a fetch succeeds.
-      await this.#install(saved.jwks, saved.fetchedAt, 0);
+      await this.#install(saved.jwks, saved.fetchedAt as number, 0);
     } catch {
-      // No usable file: nothing to serve yet.
+      // Keys that do not import: nothing to serve either.
     }
   }
 
-  async #writeFile(data: Persisted): Promise<void> {
-    const file = this.#o.cacheFile as string;
+  #writeFile(data: Persisted): void {
     try {
-      await mkdir(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(data));
-      await rename(tmp, file);
+      writeJsonAtomically(this.#o.cacheFile as string, data);
     } catch (err) {
       this.#lastError = `could not persist JWKS: ${err instanceof Error ? err.message : String(err)}`;
     }
