@@ -1,12 +1,38 @@
 /**
  * @tessera/stores: every store the auth server needs (users, sessions, refresh families,
- * signing keys, revocation events, login-failure counters), in memory or in SQLite, behind
- * the interfaces in `types.ts`. Most callers only need {@link openStores}.
+ * signing keys, revocation events, login-failure counters), in memory, SQLite or PostgreSQL,
+ * with sessions and counters optionally in Redis, behind the interfaces in `types.ts`. Most
+ * callers only need {@link openStores}. Importing this module loads no database driver: each
+ * backend loads its own when it is opened. Each backend is also its own entry point
+ * (`@tessera/stores/memory`, `/sqlite`, `/postgres`, `/redis`).
  */
-export { InvalidCursorError } from './errors.js';
+export { InvalidCursorError, isStoreUnavailable, StoreConfigError, StoreUnavailableError } from './errors.js';
 export { foldEmail } from './lib/email.js';
 export { createMemoryStores } from './memory/index.js';
-export { openStores } from './open.js';
+export { type OpenStoresOptions, openStores } from './open.js';
+export {
+  createPostgresStores,
+  DEFAULT_POOL_SIZE,
+  type MigratePostgresOptions,
+  migratePostgres,
+  type PgPoolClientLike,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgResult,
+  type PostgresStoresOptions,
+} from './postgres/index.js';
+export {
+  createRedisRateLimitStore,
+  createRedisSessionStore,
+  DEFAULT_REDIS_PREFIX,
+  type OpenRedisOptions,
+  openRedis,
+  type RedisClient,
+  type RedisRateLimitStoreOptions,
+  type RedisSessionStoreOptions,
+  type WithRedisStoresOptions,
+  withRedisStores,
+} from './redis/index.js';
 export { createSqliteStores, type SqliteStoresOptions } from './sqlite/index.js';
 export {
   EmailTakenError,
@@ -20,6 +46,7 @@ export {
   type RotateResult,
   type Session,
   type SessionKind,
+  type SessionPage,
   type SessionStore,
   type StoredKey,
   type Stores,

@@ -1,37 +1,125 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createMemoryStores } from './memory/index.js';
-import { createSqliteStores } from './sqlite/index.js';
+import { isStoreUnavailable, StoreConfigError } from './errors.js';
 import type { Stores } from './types.js';
 
-const SUPPORTED = 'memory: and sqlite:<path> (for example sqlite:./data/tessera.db, or sqlite::memory:)';
+/** Options of {@link openStores} beyond the database URL. */
+export interface OpenStoresOptions {
+  /** Connections in a PostgreSQL pool. Default 10. */
+  poolSize?: number;
+  /**
+   * Redis (`redis://…`, `rediss://…`; several comma-separated URLs for Redis Cluster): login-failure
+   * counters move there, shared by every node, and so do sessions with `sessionStore: 'redis'`.
+   */
+  redisUrl?: string;
+  /** Where cookie and token sessions live: the database (default) or Redis (needs `redisUrl`). */
+  sessionStore?: 'database' | 'redis';
+  /** Prepended to every Redis key, so deployments (or test runs) can share one Redis. Default `tessera:`. */
+  redisPrefix?: string;
+}
+
+type Opener = (rest: string, url: string, options: OpenStoresOptions) => Promise<Stores>;
+
+/**
+ * One opener per URL scheme. Each loads its driver only when called, so importing
+ * `@tessera/stores` loads none.
+ */
+const SCHEMES: Readonly<Record<string, Opener>> = {
+  memory: async (rest) => {
+    if (rest !== '') throw new StoreConfigError('TESSERA_DATABASE_URL', 'memory: takes no path');
+    const { createMemoryStores } = await import('./memory/index.js');
+    return createMemoryStores();
+  },
+  sqlite: async (rest) => {
+    // URL form with an empty authority: sqlite:///var/lib/x.db → /var/lib/x.db.
+    const path = rest.startsWith('//') ? rest.slice(2) : rest;
+    if (path === '') throw new StoreConfigError('TESSERA_DATABASE_URL', `sqlite: needs a path; supported: ${SUPPORTED}`);
+    const { createSqliteStores } = await import('./sqlite/index.js');
+    if (path === ':memory:') return createSqliteStores({ path });
+    const file = resolve(path);
+    // Owner only: the directory holds the database and, by default, the key-encryption key.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    return createSqliteStores({ path: file });
+  },
+  postgres: async (_rest, url, options) => {
+    const { createPostgresStores } = await import('./postgres/index.js');
+    return createPostgresStores({ connectionString: url, ...(options.poolSize !== undefined ? { max: options.poolSize } : {}) });
+  },
+};
+const ALIASES: Readonly<Record<string, string>> = { postgresql: 'postgres' };
+
+const SUPPORTED = 'memory:, sqlite:<path> (for example sqlite:./data/tessera.db, or sqlite::memory:) and postgres://user@host/db';
 
 /**
  * Opens the stores named by a database URL (the value of `TESSERA_DATABASE_URL`):
  *
  * - `memory:` — in-process, nothing persists;
  * - `sqlite:<path>` — a SQLite file, relative to the working directory unless absolute; its
- *   directory is created. `sqlite::memory:` is a private in-memory database. The URL form
- *   `sqlite:///abs/path` is accepted too.
+ *   directory is created (mode 0700) and the file is readable by its owner only. `sqlite::memory:`
+ *   is a private in-memory database. The URL form `sqlite:///abs/path` is accepted too;
+ * - `postgres://…` (or `postgresql://…`) — a PostgreSQL pool of `poolSize` connections; pending
+ *   migrations are applied at open, under an advisory lock.
  *
- * Anything else throws an error naming the variable and the supported schemes.
+ * With `redisUrl`, login-failure counters (and, with `sessionStore: 'redis'`, sessions) live in
+ * Redis instead. Anything else throws an error naming the variable and the supported schemes,
+ * never the URL itself (it may carry a password).
  *
  * @example
  * const stores = await openStores(process.env.TESSERA_DATABASE_URL ?? 'sqlite:./data/tessera.db');
  */
-export async function openStores(databaseUrl: string): Promise<Stores> {
-  if (databaseUrl === 'memory:') return createMemoryStores();
-  if (databaseUrl.startsWith('sqlite:')) {
-    let path = databaseUrl.slice('sqlite:'.length);
-    // URL form with an empty authority: sqlite:///var/lib/x.db → /var/lib/x.db.
-    if (path.startsWith('//')) path = path.slice(2);
-    if (path === '') throw new Error(`TESSERA_DATABASE_URL: sqlite: needs a path; supported: ${SUPPORTED}`);
-    if (path === ':memory:') return createSqliteStores({ path });
-    const file = resolve(path);
-    mkdirSync(dirname(file), { recursive: true });
-    return createSqliteStores({ path: file });
+export async function openStores(databaseUrl: string, options: OpenStoresOptions = {}): Promise<Stores> {
+  const match = /^([a-z][a-z0-9+.-]*):/i.exec(databaseUrl);
+  const scheme = match?.[1]?.toLowerCase() ?? '';
+  const opener = SCHEMES[ALIASES[scheme] ?? scheme];
+  if (!opener) {
+    // Only the scheme goes in the message: the rest of a URL may carry a password.
+    throw new StoreConfigError(
+      'TESSERA_DATABASE_URL',
+      `unsupported scheme ${match?.[0] ?? '(none)'}; this version of Tessera supports ${SUPPORTED}`,
+    );
   }
-  // Only the scheme goes in the message: the rest of a URL may carry a password.
-  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(databaseUrl)?.[0] ?? '(none)';
-  throw new Error(`TESSERA_DATABASE_URL: unsupported scheme ${scheme}; this version of Tessera supports ${SUPPORTED}`);
+  if (options.sessionStore === 'redis' && options.redisUrl === undefined) {
+    throw new StoreConfigError('TESSERA_SESSION_STORE', 'redis needs TESSERA_REDIS_URL');
+  }
+  const base = await opener(databaseUrl.slice(scheme.length + 1), databaseUrl, options).catch((err: unknown) => {
+    throw startupError('TESSERA_DATABASE_URL', 'the database', err);
+  });
+  if (options.redisUrl === undefined) return base;
+  let stores: Stores | undefined;
+  try {
+    const { openRedis, withRedisStores } = await import('./redis/index.js');
+    const urls = options.redisUrl.split(',').map((u) => u.trim());
+    const redis = await openRedis(urls.length === 1 ? (urls[0] as string) : urls);
+    stores = withRedisStores(base, redis, {
+      sessions: options.sessionStore === 'redis',
+      ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {}),
+    });
+    // Reached now, so a wrong address stops the start instead of failing the first login.
+    await stores.ping();
+    return stores;
+  } catch (err) {
+    await (stores ?? base).close().catch(() => {});
+    throw startupError('TESSERA_REDIS_URL', 'Redis', err);
+  }
+}
+
+/**
+ * The error a start fails with when a store cannot be opened: it names the variable to fix and
+ * the driver's error code, never the URL (it may carry a password).
+ */
+function startupError(variable: string, what: string, err: unknown): Error {
+  if (err instanceof StoreConfigError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (message.startsWith(`${variable}:`)) return new StoreConfigError(variable, message.slice(variable.length + 1).trim(), err);
+  if (isStoreUnavailable(err)) {
+    const code = (err as { code?: unknown }).code;
+    return new StoreConfigError(variable, `${what} cannot be reached${typeof code === 'string' ? ` (${code})` : ''}`, err);
+  }
+  // Driver messages about a malformed URL name no secret, but to be sure only the first line of
+  // our own parsers' messages is kept, and anything else is summarised.
+  return /^(Redis URL|openRedis)/.test(message)
+    ? new StoreConfigError(variable, message, err)
+    : err instanceof Error
+      ? err
+      : new Error(message);
 }

@@ -34,8 +34,13 @@ export interface UserStore {
   findById(id: string): Promise<User | null>;
   /** `email` must be normalised by the caller. */
   findByEmail(email: string): Promise<User | null>;
-  /** Replaces the password hash. Returns false when the user does not exist. */
-  updatePassword(id: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * Replaces the password hash, compare-and-set: only while the stored hash is still `from` (the
+   * one the caller verified the current password against). Of concurrent changes from one hash,
+   * exactly one returns true. False, changing nothing, when the user does not exist or its hash
+   * is no longer `from`.
+   */
+  updatePassword(id: string, change: { from: string; to: string }, now: number): Promise<boolean>;
 }
 
 /** How a session is held by its client. */
@@ -70,14 +75,32 @@ export interface SessionStore {
   getWithUser(id: string): Promise<{ session: Session; user: UserProfile } | null>;
   /** Slides the idle expiry. No effect on a revoked session. */
   touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
-  /** The user's sessions that are neither revoked nor expired at `now`, newest first. */
-  listActive(userId: string, now: number): Promise<Session[]>;
+  /**
+   * The user's sessions that are neither revoked nor expired at `now`, newest first (by
+   * `createdAt`, then id). With `page`, at most `page.limit` of them, starting after the session
+   * `page.after` (a cursor: the id of the last session of the previous page; an id that is not
+   * one of this user's sessions yields an empty page).
+   */
+  listActive(userId: string, now: number, page?: SessionPage): Promise<Session[]>;
   /** Revokes one session. Returns true only for the call that revoked it (atomic: a second call returns false). */
   revoke(id: string, now: number): Promise<boolean>;
+  /**
+   * Revokes these sessions (those not revoked already). Returns the ids this call revoked; each
+   * session is revoked by one call only, however many race.
+   */
+  revokeMany(ids: readonly string[], now: number): Promise<string[]>;
   /** Revokes every unrevoked session of the user except `exceptId`. Returns the ids this call revoked. */
   revokeUser(userId: string, now: number, exceptId?: string): Promise<string[]>;
   /** Deletes sessions expired or revoked before `before`. Returns how many. */
   deleteExpired(before: number): Promise<number>;
+}
+
+/** A page of {@link SessionStore.listActive}. */
+export interface SessionPage {
+  /** At most this many sessions (1 … 1000). */
+  limit: number;
+  /** The id of the last session of the previous page; absent for the first page. */
+  after?: string;
 }
 
 /** One refresh token of a family (the family is the token session, `sessionId`). */
@@ -171,6 +194,11 @@ export interface RevocationStore {
   /** Appends an event and returns it with its cursor. Cursors increase strictly in append order. */
   append(event: Omit<RevocationEvent, 'cursor'>): Promise<RevocationEvent>;
   /**
+   * Appends several events atomically, in order: after a crash either every one of them is
+   * stored or none is. Returns them with their cursors.
+   */
+  appendAll(events: readonly Omit<RevocationEvent, 'cursor'>[]): Promise<RevocationEvent[]>;
+  /**
    * Events after `cursor` (`null`: from the oldest retained), oldest first, at most `limit`.
    * Throws {@link InvalidCursorError} for a cursor this store never handed out (malformed, or
    * ahead of every cursor it has assigned).
@@ -215,7 +243,10 @@ export interface Stores {
   keys: KeyStore;
   revocations: RevocationStore;
   rateLimits: RateLimitStore;
-  /** Resolves when the backend answers (readiness). */
+  /**
+   * Resolves when the backend answers and accepts a write (readiness): a store that can still be
+   * read but not written to (a full disk, a read-only file system) is not ready.
+   */
   ping(): Promise<void>;
   /** Closes connections; pending writes finish first. */
   close(): Promise<void>;

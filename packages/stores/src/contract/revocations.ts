@@ -30,6 +30,16 @@ export function revocationContract(stores: () => Stores): void {
     expect(new Set(events.map((e) => e.cursor)).size).toBe(5);
   });
 
+  it('revocations: appendAll stores the events in order with increasing cursors, between the events around it', async () => {
+    const before = await stores().revocations.append(event(0));
+    const batch = await stores().revocations.appendAll([event(1), event(2), event(3)]);
+    const after = await stores().revocations.append(event(4));
+    expect(batch.map(withoutCursor)).toEqual([event(1), event(2), event(3)]);
+    expect(await stores().revocations.since(null, 100)).toEqual([before, ...batch, after]);
+    expect(await stores().revocations.since(before.cursor, 100)).toEqual([...batch, after]);
+    expect(await stores().revocations.appendAll([])).toEqual([]);
+  });
+
   it('revocations: since(null) is every event oldest first; since(cursor) is exactly the later ones', async () => {
     const events = await appendAll(6);
     expect(await stores().revocations.since(null, 100)).toEqual(events);

@@ -66,6 +66,30 @@ export function sessionContract(stores: () => Stores): void {
     expect(await stores().sessions.listActive('usr_nobody', now)).toEqual([]);
   });
 
+  it('sessions: listActive pages newest first through a cursor, skipping revoked sessions; a foreign cursor gives an empty page', async () => {
+    const user = makeUser();
+    const other = makeUser();
+    await stores().users.create(user);
+    await stores().users.create(other);
+    const sessions = Array.from({ length: 5 }, (_, i) => makeSession(user.id, { createdAt: T0 + i * MINUTE }));
+    for (const s of sessions) await stores().sessions.create(s);
+    // Same createdAt as the newest: the id breaks the tie, on every backend alike.
+    const twin = makeSession(user.id, { createdAt: T0 + 4 * MINUTE });
+    await stores().sessions.create(twin);
+    const foreign = makeSession(other.id);
+    await stores().sessions.create(foreign);
+    const all = await stores().sessions.listActive(user.id, T0);
+    expect(all).toHaveLength(6);
+    const first = await stores().sessions.listActive(user.id, T0, { limit: 4 });
+    expect(first).toEqual(all.slice(0, 4));
+    await stores().sessions.revoke(all[4]!.id, T0);
+    const second = await stores().sessions.listActive(user.id, T0, { limit: 4, after: first[3]!.id });
+    expect(second).toEqual([all[5]]);
+    expect(await stores().sessions.listActive(user.id, T0, { limit: 4, after: foreign.id })).toEqual([]);
+    expect(await stores().sessions.listActive(user.id, T0, { limit: 4, after: 'sid_nobody' })).toEqual([]);
+    await expect(stores().sessions.listActive(user.id, T0, { limit: 0 })).rejects.toThrow(RangeError);
+  });
+
   it('sessions: revoke is true once, then false; unknown id is false', async () => {
     const s = await seedSession(stores());
     expect(await stores().sessions.revoke(s.id, T0 + 10)).toBe(true);
@@ -95,6 +119,21 @@ export function sessionContract(stores: () => Stores): void {
     expect((await stores().sessions.get(keep.id))?.revokedAt).toBeNull();
     expect((await stores().sessions.get(stranger.id))?.revokedAt).toBeNull();
     expect(await stores().sessions.revokeUser(userId, now + 1, keep.id)).toEqual([]);
+  });
+
+  it('sessions: revokeMany revokes the listed live sessions only, and of two racing calls each session goes to one', async () => {
+    const user = makeUser();
+    await stores().users.create(user);
+    const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map(() => seedSession(stores(), { userId: user.id })));
+    await stores().sessions.revoke(a!.id, T0);
+    expect(sorted(await stores().sessions.revokeMany([a!.id, b!.id, 'sid_nobody'], T0 + 1))).toEqual([b!.id]);
+    expect((await stores().sessions.get(c!.id))?.revokedAt).toBeNull();
+    const [first, second] = await Promise.all([
+      stores().sessions.revokeMany([c!.id, d!.id], T0 + 2),
+      stores().sessions.revokeMany([d!.id, c!.id], T0 + 2),
+    ]);
+    expect(sorted([...first!, ...second!])).toEqual(sorted([c!.id, d!.id]));
+    expect(await stores().sessions.revokeMany([], T0 + 3)).toEqual([]);
   });
 
   it('sessions: revokeUser without an exception revokes them all', async () => {

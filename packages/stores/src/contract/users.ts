@@ -48,12 +48,25 @@ export function userContract(stores: () => Stores): void {
     expect(await stores().users.findByEmail('other@example.test')).toBeNull();
   });
 
-  it('users: updatePassword replaces the hash and bumps updatedAt; unknown id is false', async () => {
+  it('users: updatePassword replaces the hash it was given and bumps updatedAt; unknown id is false', async () => {
     const user = makeUser();
     await stores().users.create(user);
-    expect(await stores().users.updatePassword(user.id, '$argon2id$new', T0 + 5000)).toBe(true);
+    expect(await stores().users.updatePassword(user.id, { from: user.passwordHash, to: '$argon2id$new' }, T0 + 5000)).toBe(true);
     expect(await stores().users.findById(user.id)).toEqual({ ...user, passwordHash: '$argon2id$new', updatedAt: T0 + 5000 });
-    expect(await stores().users.updatePassword('usr_nobody', '$argon2id$x', T0)).toBe(false);
+    expect(await stores().users.updatePassword('usr_nobody', { from: user.passwordHash, to: '$argon2id$x' }, T0)).toBe(false);
+  });
+
+  // Concurrent password changes: each verified the same current password, so only one may win
+  // (the others would each answer "changed" while only the last write's password works).
+  it('users: updatePassword is compare-and-set: a stale hash changes nothing; of 10 concurrent changes from one hash exactly one wins', async () => {
+    const user = makeUser();
+    await stores().users.create(user);
+    expect(await stores().users.updatePassword(user.id, { from: '$argon2id$stale', to: '$argon2id$x' }, T0 + 1)).toBe(false);
+    expect((await stores().users.findById(user.id))?.passwordHash).toBe(user.passwordHash);
+    const targets = Array.from({ length: 10 }, (_, i) => `$argon2id$new-${i}`);
+    const results = await Promise.all(targets.map((to) => stores().users.updatePassword(user.id, { from: user.passwordHash, to }, T0 + 2)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await stores().users.findById(user.id))?.passwordHash).toBe(targets[results.indexOf(true)]);
   });
 
   it('users: a returned user is a copy', async () => {

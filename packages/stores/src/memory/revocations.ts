@@ -31,12 +31,20 @@ export function createMemoryRevocationStore(): RevocationStore {
     return lo;
   };
 
+  const add = (input: Omit<RevocationEvent, 'cursor'>): RevocationEvent => {
+    const seq = ++lastSeq;
+    const event: RevocationEvent = { ...input, cursor: String(seq) };
+    entries.push({ seq, event });
+    return { ...event };
+  };
+
   return {
     async append(input) {
-      const seq = ++lastSeq;
-      const event: RevocationEvent = { ...input, cursor: String(seq) };
-      entries.push({ seq, event });
-      return { ...event };
+      return add(input);
+    },
+
+    async appendAll(inputs) {
+      return inputs.map(add);
     },
 
     async since(cursor, limit) {

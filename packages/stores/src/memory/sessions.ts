@@ -1,3 +1,4 @@
+import { assertPageLimit } from '../lib/cursor.js';
 import { addToIndex, removeFromIndex } from '../lib/index-map.js';
 import type { Session, SessionStore, UserStore } from '../types.js';
 
@@ -42,11 +43,20 @@ export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): Se
       session.idleExpiresAt = idleExpiresAt;
     },
 
-    async listActive(userId, now) {
-      return userSessions(userId)
+    async listActive(userId, now, page) {
+      let active = userSessions(userId)
         .filter((s) => isActive(s, now))
-        .sort(newestFirst)
-        .map((s) => ({ ...s }));
+        .sort(newestFirst);
+      if (page) {
+        assertPageLimit(page.limit);
+        if (page.after !== undefined) {
+          const last = byId.get(page.after);
+          if (!last || last.userId !== userId) return [];
+          active = active.filter((s) => newestFirst(last, s) < 0);
+        }
+        active = active.slice(0, page.limit);
+      }
+      return active.map((s) => ({ ...s }));
     },
 
     async revoke(id, now) {
@@ -54,6 +64,17 @@ export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): Se
       if (!session || session.revokedAt !== null) return false;
       session.revokedAt = now;
       return true;
+    },
+
+    async revokeMany(ids, now) {
+      const revoked: string[] = [];
+      for (const id of ids) {
+        const session = byId.get(id);
+        if (!session || session.revokedAt !== null) continue;
+        session.revokedAt = now;
+        revoked.push(id);
+      }
+      return revoked;
     },
 
     async revokeUser(userId, now, exceptId) {

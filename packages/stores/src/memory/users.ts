@@ -27,10 +27,10 @@ export function createMemoryUserStore(): UserStore {
       return user ? copy(user) : null;
     },
 
-    async updatePassword(id, passwordHash, now) {
+    async updatePassword(id, { from, to }, now) {
       const user = byId.get(id);
-      if (!user) return false;
-      user.passwordHash = passwordHash;
+      if (!user || user.passwordHash !== from) return false;
+      user.passwordHash = to;
       user.updatedAt = now;
       return true;
     },

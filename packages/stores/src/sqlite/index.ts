@@ -1,4 +1,6 @@
-import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import type { Stores } from '../types.js';
 import { createSqliteKeyStore } from './keys.js';
 import { migrate } from './migrate.js';
@@ -33,7 +35,8 @@ export type SqliteStoresOptions = (
  * const stores = createSqliteStores({ path: './data/tessera.db' });
  */
 export function createSqliteStores(options: SqliteStoresOptions): Stores {
-  const db = 'database' in options ? options.database : new Database(options.path);
+  if ('path' in options && options.path !== ':memory:' && !options.path.startsWith('file:')) ownerOnly(options.path);
+  const db = 'database' in options ? options.database : new (loadDriver())(options.path);
   try {
     configure(db, options.busyTimeoutMs ?? 5000);
     migrate(db);
@@ -42,6 +45,31 @@ export function createSqliteStores(options: SqliteStoresOptions): Stores {
     // A half-opened store would hold the file (and its lock) open with nobody to close it.
     db.close();
     throw err;
+  }
+}
+
+/**
+ * better-sqlite3, loaded on first use rather than at import, so importing `@tessera/stores` (for
+ * the PostgreSQL backend, say) loads no native driver. It is CommonJS, so `require` loads it
+ * synchronously and `createSqliteStores` stays synchronous.
+ */
+function loadDriver(): typeof Database {
+  return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+}
+
+/**
+ * Creates the database file readable by its owner only (0600), and tightens an existing one with
+ * its `-wal` and `-shm` files: they hold password hashes, emails, addresses and session data.
+ * SQLite gives the files it creates later the database file's own mode.
+ */
+function ownerOnly(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+    }
   }
 }
 
@@ -62,7 +90,9 @@ function configure(db: Database.Database, busyTimeoutMs: number): void {
 }
 
 function assemble(db: Database.Database): Stores {
-  const select1 = db.prepare('SELECT 1');
+  const probe = db.prepare<[number]>(
+    'INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+  );
   return {
     users: createSqliteUserStore(db),
     sessions: createSqliteSessionStore(db),
@@ -71,7 +101,8 @@ function assemble(db: Database.Database): Stores {
     revocations: createSqliteRevocationStore(db),
     rateLimits: createSqliteRateLimitStore(db),
     async ping() {
-      select1.get();
+      // A write, not a read: a file that can be read but not written must fail readiness.
+      probe.run(Date.now());
     },
     async close() {
       if (!db.open) return;

@@ -127,4 +127,19 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 4,
+    name: 'a row for readiness probes to write',
+    // ping() writes here, so a database that can be read but not written to (a full disk, a
+    // read-only file system) reports itself not ready instead of failing every login.
+    up: `CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL) STRICT;`,
+  },
+  {
+    version: 5,
+    name: 'no plain CSRF tokens at rest',
+    // The server now derives a cookie session's CSRF token from its id and a server key, and
+    // accepts only that; the tokens stored before are dead values, and a copy of the database
+    // should not carry them. The column stays (the store interface still has the field, null).
+    up: `UPDATE sessions SET csrf_token = NULL WHERE csrf_token IS NOT NULL;`,
+  },
 ];

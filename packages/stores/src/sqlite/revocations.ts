@@ -35,11 +35,21 @@ export function createSqliteRevocationStore(db: Database): RevocationStore {
   // The highest seq ever assigned (AUTOINCREMENT keeps it even when those events are deleted).
   const head = db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'revocation_events'").pluck();
 
+  const add = (event: Omit<RevocationEvent, 'cursor'>): RevocationEvent => {
+    const row = append.get({ sid: event.sid, sub: event.sub, not_before: event.notBefore, until: event.until, reason: event.reason });
+    if (!row) throw new Error('INSERT … RETURNING returned no row');
+    return toEvent(row);
+  };
+  // One transaction: a crash mid-way leaves none of the events, never some.
+  const addAll = db.transaction((events: readonly Omit<RevocationEvent, 'cursor'>[]) => events.map(add));
+
   return {
     async append(event) {
-      const row = append.get({ sid: event.sid, sub: event.sub, not_before: event.notBefore, until: event.until, reason: event.reason });
-      if (!row) throw new Error('INSERT … RETURNING returned no row');
-      return toEvent(row);
+      return add(event);
+    },
+
+    async appendAll(events) {
+      return events.length === 0 ? [] : addAll.immediate(events);
     },
 
     async since(cursor, limit) {

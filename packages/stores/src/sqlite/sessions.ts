@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { assertPageLimit } from '../lib/cursor.js';
 import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
 import { createReadBatcher } from './read-batch.js';
 
@@ -96,7 +97,17 @@ export function createSqliteSessionStore(db: Database): SessionStore {
      WHERE user_id = ? AND revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
      ORDER BY created_at DESC, id DESC`,
   );
+  // A page: the same order, after the (created_at, id) of the previous page's last session; a
+  // cursor naming no session of this user compares with NULL and so selects nothing.
+  const activePage = db.prepare<[string, number, number, string | null, string | null, string, number], SessionRow>(
+    `SELECT * FROM sessions
+     WHERE user_id = ? AND revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+       AND (? IS NULL OR (created_at, id) < (SELECT created_at, id FROM sessions WHERE id = ? AND user_id = ?))
+     ORDER BY created_at DESC, id DESC LIMIT ?`,
+  );
   const revoke = db.prepare<[number, string]>('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  // Under the write lock from the first statement, so no other process revokes one in between.
+  const revokeMany = db.transaction((ids: readonly string[], now: number) => ids.filter((id) => revoke.run(now, id).changes === 1));
   // `IS NOT` (not `<>`) so a NULL exceptId excludes nothing.
   const revokeUser = db.prepare<[number, string, string | null], { id: string }>(
     'UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ? RETURNING id',
@@ -146,12 +157,19 @@ export function createSqliteSessionStore(db: Database): SessionStore {
       touch.run(lastSeenAt, idleExpiresAt, id);
     },
 
-    async listActive(userId, now) {
-      return active.all(userId, now, now).map(toSession);
+    async listActive(userId, now, page) {
+      if (!page) return active.all(userId, now, now).map(toSession);
+      assertPageLimit(page.limit);
+      const after = page.after ?? null;
+      return activePage.all(userId, now, now, after, after, userId, page.limit).map(toSession);
     },
 
     async revoke(id, now) {
       return revoke.run(now, id).changes === 1;
+    },
+
+    async revokeMany(ids, now) {
+      return ids.length === 0 ? [] : revokeMany.immediate(ids, now);
     },
 
     async revokeUser(userId, now, exceptId) {

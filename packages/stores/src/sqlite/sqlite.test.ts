@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeKey, makeRefresh, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { describeStoreContract } from '../contract/store-contract.js';
+import { isStoreUnavailable } from '../errors.js';
 import { createSqliteStores } from './index.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.js';
@@ -140,5 +141,44 @@ describe('sqlite', () => {
     await stores.ping();
     await stores.close();
     await expect(stores.ping()).rejects.toThrow();
+  });
+});
+
+// A full or read-only disk answered 500 while /readyz said ready: ping must write, and the
+// failure must be recognisable as an outage (503), not a bug (500).
+describe('sqlite: a database that cannot be written', () => {
+  it('read-only: ping fails with an error isStoreUnavailable recognises, and passes once writable again', async () => {
+    const db = new Database(freshFile());
+    const stores = createSqliteStores({ database: db });
+    try {
+      await stores.ping();
+      db.pragma('query_only = 1');
+      const err = await stores.ping().catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toMatch(/^SQLITE_READONLY/);
+      expect(isStoreUnavailable(err)).toBe(true);
+      db.pragma('query_only = 0');
+      await stores.ping();
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('full: a write past the size limit fails with an outage error, and nothing is half-written', async () => {
+    const db = new Database(freshFile());
+    const stores = createSqliteStores({ database: db });
+    try {
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${pages}`);
+      const err = await (async () => {
+        for (let i = 0; i < 1000; i++) await stores.users.create(makeUser({ name: 'x'.repeat(2000) }));
+      })().catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('SQLITE_FULL');
+      expect(isStoreUnavailable(err)).toBe(true);
+      expect(isStoreUnavailable(new Error('a bug'))).toBe(false);
+      db.pragma('max_page_count = 1073741823');
+      await stores.users.create(makeUser());
+    } finally {
+      await stores.close();
+    }
   });
 });

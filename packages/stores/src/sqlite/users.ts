@@ -33,7 +33,10 @@ export function createSqliteUserStore(db: Database): UserStore {
   );
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?');
-  const setPassword = db.prepare<[string, number, string]>('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?');
+  // The WHERE on the old hash makes the change a compare-and-set, across processes too.
+  const setPassword = db.prepare<[string, number, string, string]>(
+    'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?',
+  );
 
   return {
     async create(user) {
@@ -63,8 +66,8 @@ export function createSqliteUserStore(db: Database): UserStore {
       return row ? toUser(row) : null;
     },
 
-    async updatePassword(id, passwordHash, now) {
-      return setPassword.run(passwordHash, now, id).changes === 1;
+    async updatePassword(id, { from, to }, now) {
+      return setPassword.run(to, now, id, from).changes === 1;
     },
   };
 }

@@ -1,0 +1,135 @@
+import { assertPageLimit } from '../lib/cursor.js';
+import type { Session, SessionKind, SessionStore } from '../types.js';
+import type { PgQueryable } from './driver.js';
+import { changed, num, numOrNull } from './sql.js';
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  kind: SessionKind;
+  secret_hash: string | null;
+  csrf_token: string | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: string | null;
+}
+
+/** A row of the session-and-user read: the session's columns and the user's profile. */
+interface WithUserRow extends SessionRow {
+  email: string;
+  name: string | null;
+  roles: string[];
+}
+
+const toSession = (r: SessionRow): Session => ({
+  id: r.id,
+  userId: r.user_id,
+  kind: r.kind,
+  secretHash: r.secret_hash,
+  csrfToken: r.csrf_token,
+  createdAt: num(r.created_at),
+  lastSeenAt: num(r.last_seen_at),
+  idleExpiresAt: num(r.idle_expires_at),
+  absoluteExpiresAt: num(r.absolute_expires_at),
+  userAgent: r.user_agent,
+  ip: r.ip,
+  revokedAt: numOrNull(r.revoked_at),
+});
+
+const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at, idle_expires_at,
+  absolute_expires_at, user_agent, ip, revoked_at`;
+
+/**
+ * PostgreSQL {@link SessionStore}. Every write is one statement; a conditional UPDATE re-checks its
+ * WHERE on each row after waiting for a concurrent writer's lock, so `revoked_at IS NULL` lets
+ * exactly one of racing revocations (from any node) claim each session.
+ */
+export function createPostgresSessionStore(db: PgQueryable, s: string): SessionStore {
+  const insert = `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+  const byId = `SELECT ${COLUMNS} FROM ${s}.sessions WHERE id = $1`;
+  // The per-request read of cookie sessions: one round trip, both primary-key lookups.
+  const withUser = `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at,
+      s.idle_expires_at, s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles
+    FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = $1`;
+  const touch = `UPDATE ${s}.sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`;
+  // Same expiry rule as the memory store: an expiry instant is already expired.
+  const active = `SELECT ${COLUMNS} FROM ${s}.sessions
+    WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
+    ORDER BY created_at DESC, id DESC`;
+  // A page: the same order, after the (created_at, id) of the previous page's last session; a
+  // cursor naming no session of this user compares with NULL and so selects nothing.
+  const activePage = `SELECT ${COLUMNS} FROM ${s}.sessions
+    WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
+      AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM ${s}.sessions WHERE id = $3 AND user_id = $1))
+    ORDER BY created_at DESC, id DESC LIMIT $4`;
+  const revoke = `UPDATE ${s}.sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`;
+  // One statement, so all or none of the listed sessions are revoked by it, and each one that
+  // another call revoked meanwhile fails the re-checked WHERE and is left to that call.
+  const revokeMany = `UPDATE ${s}.sessions SET revoked_at = $1 WHERE id = ANY($2::text[]) AND revoked_at IS NULL RETURNING id`;
+  const revokeUser = `UPDATE ${s}.sessions SET revoked_at = $1
+    WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id`;
+  // The least() expression matches the sessions_expires_at index exactly, so the planner can use it.
+  const deleteExpired = `DELETE FROM ${s}.sessions WHERE least(idle_expires_at, absolute_expires_at) < $1 OR revoked_at < $1`;
+
+  return {
+    async create(session) {
+      await db.query(insert, [
+        session.id,
+        session.userId,
+        session.kind,
+        session.secretHash,
+        session.csrfToken,
+        session.createdAt,
+        session.lastSeenAt,
+        session.idleExpiresAt,
+        session.absoluteExpiresAt,
+        session.userAgent,
+        session.ip,
+        session.revokedAt,
+      ]);
+    },
+
+    async get(id) {
+      const { rows } = await db.query<SessionRow>(byId, [id]);
+      return rows[0] ? toSession(rows[0]) : null;
+    },
+
+    async getWithUser(id) {
+      const { rows } = await db.query<WithUserRow>(withUser, [id]);
+      const r = rows[0];
+      if (!r) return null;
+      return { session: toSession(r), user: { id: r.user_id, email: r.email, name: r.name, roles: r.roles } };
+    },
+
+    async touch(id, lastSeenAt, idleExpiresAt) {
+      await db.query(touch, [lastSeenAt, idleExpiresAt, id]);
+    },
+
+    async listActive(userId, now, page) {
+      if (!page) return (await db.query<SessionRow>(active, [userId, now])).rows.map(toSession);
+      assertPageLimit(page.limit);
+      return (await db.query<SessionRow>(activePage, [userId, now, page.after ?? null, page.limit])).rows.map(toSession);
+    },
+
+    async revoke(id, now) {
+      return changed(await db.query(revoke, [now, id])) === 1;
+    },
+
+    async revokeMany(ids, now) {
+      if (ids.length === 0) return [];
+      return (await db.query<{ id: string }>(revokeMany, [now, ids])).rows.map((r) => r.id);
+    },
+
+    async revokeUser(userId, now, exceptId) {
+      return (await db.query<{ id: string }>(revokeUser, [now, userId, exceptId ?? null])).rows.map((r) => r.id);
+    },
+
+    async deleteExpired(before) {
+      return changed(await db.query(deleteExpired, [before]));
+    },
+  };
+}

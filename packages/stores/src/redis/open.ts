@@ -1,0 +1,96 @@
+import type { RedisClient } from './client.js';
+
+/** Options of {@link openRedis}. */
+export interface OpenRedisOptions {
+  /**
+   * Connect to a Redis Cluster through this one seed URL. Default false; several URLs always
+   * mean a cluster (each a seed node).
+   */
+  cluster?: boolean;
+  /**
+   * How many reconnections a command waits through before it fails with an error that
+   * `isStoreUnavailable` recognises (a 503). Default 1: during an outage, a request should fail
+   * closed quickly rather than hang through ioredis' default of 20.
+   */
+  maxRetriesPerRequest?: number;
+  /** Milliseconds to wait for a TCP connection. Default 5000. */
+  connectTimeoutMs?: number;
+  /**
+   * Milliseconds a command waits for its reply before failing with an error `isStoreUnavailable`
+   * recognises. Default 2000: a Redis that stops answering without closing the connection (a
+   * partition, a frozen host) otherwise holds every request that needs it until the HTTP timeout.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Called with each connection error. Default: none (the error is dropped here; the commands
+   * waiting on the connection fail with their own errors, which `isStoreUnavailable` recognises).
+   * Without a listener ioredis would print every reconnection failure to stderr.
+   */
+  onError?: (err: Error) => void;
+}
+
+interface Endpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: object;
+}
+
+/**
+ * Parses a `redis://` or `rediss://` URL. Errors name the scheme at most: the rest of the URL
+ * may carry a password, and Node's own URL error would keep the whole input on the error object.
+ */
+function parseRedisUrl(url: string): Endpoint {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('Redis URL is not a valid URL (expected redis://[user:password@]host[:port][/db] or rediss://…)');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`Redis URL: unsupported scheme ${parsed.protocol}; expected redis: or rediss:`);
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^(?:0|[1-9][0-9]?)$/.test(db)) throw new Error('Redis URL: the path must be a database number');
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    ...(parsed.username !== '' && { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password !== '' && { password: decodeURIComponent(parsed.password) }),
+    ...(db !== '' && { db: Number(db) }),
+    ...(parsed.protocol === 'rediss:' && { tls: {} }),
+  };
+}
+
+/**
+ * Connects to Redis (one URL) or to a Redis Cluster (several seed URLs, or `cluster: true`),
+ * loading ioredis only now, so importing @tessera/stores loads no Redis driver. The client
+ * connects in the background; commands wait for it (up to `maxRetriesPerRequest` reconnections).
+ * Close it with `quit()`.
+ *
+ * @example
+ * const redis = await openRedis(process.env.TESSERA_REDIS_URL!);
+ * const cluster = await openRedis(['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379']);
+ */
+export async function openRedis(url: string | readonly string[], options: OpenRedisOptions = {}): Promise<RedisClient> {
+  const urls = typeof url === 'string' ? [url] : [...url];
+  if (urls.length === 0) throw new Error('openRedis: at least one Redis URL is required');
+  const endpoints = urls.map(parseRedisUrl);
+  const common = {
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
+  };
+  const { Redis, Cluster } = await import('ioredis');
+  const onError = options.onError ?? (() => {});
+  if (endpoints.length === 1 && !options.cluster) return new Redis({ ...common, ...endpoints[0]! }).on('error', onError);
+  // Cluster nodes share credentials and TLS; the seeds only say where to start.
+  const { username, password, tls } = endpoints[0]!;
+  if (endpoints.some((e) => e.db !== undefined && e.db !== 0)) throw new Error('Redis URL: a cluster has only database 0');
+  return new Cluster(
+    endpoints.map(({ host, port }) => ({ host, port })),
+    { redisOptions: { ...common, username, password, tls } },
+  ).on('error', onError);
+}

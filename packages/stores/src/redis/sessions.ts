@@ -1,0 +1,147 @@
+import { assertPageLimit } from '../lib/cursor.js';
+import type { Session, SessionStore, UserStore } from '../types.js';
+import type { RedisClient } from './client.js';
+import { DEFAULT_PREFIX, redisKeys, SESSION_SHARDS, sessionShard } from './keys.js';
+import { sessionFromHash, sessionToFields } from './session-hash.js';
+import { CREATE, INDEX, REVOKE, SWEEP, TOUCH } from './session-scripts.js';
+
+/** Active at `now`: not revoked, both expiries still ahead (the rule of every backend). */
+const isActive = (s: Session, now: number): boolean => s.revokedAt === null && s.idleExpiresAt > now && s.absoluteExpiresAt > now;
+
+/** Newest first; the id breaks ties so the order is the same on every backend. */
+const newestFirst = (a: Session, b: Session): number => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** Expiry-shard candidates re-checked per script call: bounds the time one call holds its node. */
+const SWEEP_BATCH = 128;
+
+/** Options of {@link createRedisSessionStore}. */
+export interface RedisSessionStoreOptions {
+  /** Where `getWithUser` reads the user's profile (the system of record, usually SQL). Required. */
+  users: Pick<UserStore, 'findById'>;
+  /** Prepended to every key, so several deployments can share a Redis. Default `'tessera:'`. */
+  prefix?: string;
+}
+
+/**
+ * Redis {@link SessionStore}, for Redis or Redis Cluster. Every state change of a session (create,
+ * touch, revoke, delete) is one Lua script over the session and its expiry shard, which share a
+ * hash tag (see `keys.ts`): `revoke` is true for one caller only, `touch` never revives a revoked
+ * session. A session key expires with its absolute lifetime (its TTL is `absoluteExpiresAt -
+ * createdAt` from creation, measured on Redis' clock, so a skewed clock between nodes and Redis
+ * does not shorten it); idle expiry and revocation are fields callers check, as on every backend,
+ * and `deleteExpired` removes those sessions.
+ *
+ * The per-user index (a sorted set by createdAt) lives in the user's own slot, written before the
+ * session: an entry whose session is missing or another user's is skipped on read and pruned by
+ * `deleteExpired`, while a session is never left out of its user's "log out everywhere".
+ *
+ * `getWithUser` reads the session, then the profile through `users`: two sequential reads (one
+ * Redis round trip, then the user store's query), since the profile is not copied into Redis
+ * where a role change could go stale.
+ *
+ * @example
+ * const sessions = createRedisSessionStore(await openRedis(url), { users: sqlStores.users });
+ */
+export function createRedisSessionStore(redis: RedisClient, options: RedisSessionStoreOptions): SessionStore {
+  const { users } = options;
+  if (!users) throw new TypeError('createRedisSessionStore: options.users is required (getWithUser reads profiles from it)');
+  const keys = redisKeys(options.prefix ?? DEFAULT_PREFIX);
+  const sessionKeys = (id: string): [string, string] => [keys.session(id), keys.expiryShard(sessionShard(id))];
+
+  const get = async (id: string): Promise<Session | null> => sessionFromHash(id, await redis.hgetall(keys.session(id)));
+
+  const revoke = async (id: string, now: number, ofUser = ''): Promise<boolean> =>
+    (await REVOKE(redis, sessionKeys(id), [id, now, ofUser])) === 1;
+
+  /** Drops index entries of deleted sessions, grouped by user (one ZREM per user). */
+  const unindex = async (members: readonly string[]): Promise<void> => {
+    const byUser = new Map<string, string[]>();
+    for (const member of members) {
+      const [userId, id] = JSON.parse(member) as [string, string];
+      const ids = byUser.get(userId);
+      if (ids) ids.push(id);
+      else byUser.set(userId, [id]);
+    }
+    await Promise.all([...byUser].map(([userId, ids]) => redis.zrem(keys.userSessions(userId), ...ids)));
+  };
+
+  const sweepShard = async (shard: number, before: number): Promise<number> => {
+    const shardKey = keys.expiryShard(shard);
+    let deleted = 0;
+    for (;;) {
+      const members = await redis.zrangebyscore(shardKey, '-inf', `(${before}`, 'LIMIT', 0, SWEEP_BATCH);
+      if (members.length === 0) return deleted;
+      const ids = members.map((m) => (JSON.parse(m) as [string, string])[1]);
+      const [dead, gone] = (await SWEEP(redis, [shardKey, ...ids.map(keys.session)], [before, ...members])) as [string[], string[]];
+      deleted += dead.length;
+      await unindex([...dead, ...gone]);
+      // Each pass deletes, drops or re-scores every candidate past the cutoff, so this ends.
+      if (members.length < SWEEP_BATCH) return deleted;
+    }
+  };
+
+  /** The user's sessions, from the index, leaving out entries whose session is gone or not theirs. */
+  const userSessions = async (userId: string): Promise<Session[]> => {
+    const ids = await redis.zrange(keys.userSessions(userId), 0, -1);
+    const sessions = await Promise.all(ids.map(get));
+    return sessions.filter((s): s is Session => s !== null && s.userId === userId);
+  };
+
+  return {
+    async create(session) {
+      // Not Redis' clock but the session's own span, so a frozen or skewed caller clock still
+      // gets the lifetime it asked for; PEXPIRE refuses 0.
+      const ttl = Math.max(1, Math.ceil(session.absoluteExpiresAt - session.createdAt));
+      const hint = Math.min(session.idleExpiresAt, session.absoluteExpiresAt, session.revokedAt ?? Number.POSITIVE_INFINITY);
+      // Index first: if the process dies between the two writes, what is left is an index entry
+      // without a session (skipped), never a session that "log out everywhere" cannot find.
+      await INDEX(redis, [keys.userSessions(session.userId)], [session.createdAt, session.id, ttl]);
+      const created = await CREATE(redis, sessionKeys(session.id), [session.id, session.userId, ttl, hint, ...sessionToFields(session)]);
+      if (created !== 1) throw new Error('a session with this id already exists');
+    },
+
+    get,
+
+    async getWithUser(id) {
+      const session = await get(id);
+      if (!session) return null;
+      const user = await users.findById(session.userId);
+      return user ? { session, user: { id: user.id, email: user.email, name: user.name, roles: user.roles } } : null;
+    },
+
+    async touch(id, lastSeenAt, idleExpiresAt) {
+      await TOUCH(redis, sessionKeys(id), [id, lastSeenAt, idleExpiresAt]);
+    },
+
+    async listActive(userId, now, page) {
+      if (page) assertPageLimit(page.limit);
+      const [sessions, last] = await Promise.all([userSessions(userId), page?.after === undefined ? null : get(page.after)]);
+      let active = sessions.filter((s) => isActive(s, now)).sort(newestFirst);
+      if (!page) return active;
+      if (page.after !== undefined) {
+        if (!last || last.userId !== userId) return [];
+        active = active.filter((s) => newestFirst(last, s) < 0);
+      }
+      return active.slice(0, page.limit);
+    },
+
+    revoke: (id, now) => revoke(id, now),
+
+    async revokeMany(ids, now) {
+      const won = await Promise.all(ids.map((id) => revoke(id, now)));
+      return ids.filter((_, i) => won[i]);
+    },
+
+    async revokeUser(userId, now, exceptId) {
+      const ids = (await redis.zrange(keys.userSessions(userId), 0, -1)).filter((id) => id !== exceptId);
+      // Only sessions that really are this user's: an index entry never revokes someone else's.
+      const won = await Promise.all(ids.map((id) => revoke(id, now, userId)));
+      return ids.filter((_, i) => won[i]);
+    },
+
+    async deleteExpired(before) {
+      const counts = await Promise.all(Array.from({ length: SESSION_SHARDS }, (_, shard) => sweepShard(shard, before)));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}
