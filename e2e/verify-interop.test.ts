@@ -8,6 +8,7 @@ import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes } from '@tessera/core';
+import { createTestApp, testClock } from '@tessera/server/testing';
 import { createVerifier } from '@tessera/verify';
 import express from 'express';
 import { expressjwt, type GetVerificationKey, type Request as JwtRequest } from 'express-jwt';
@@ -15,7 +16,6 @@ import type { FastifyInstance } from 'fastify';
 import { type CryptoKey, createRemoteJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
 import jwksRsa from 'jwks-rsa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testClock } from '../packages/server/src/test-app.js';
 import { decodePart, login, signUp, uniqueEmail } from './lib/http.js';
 import { freePort } from './lib/processes.js';
 

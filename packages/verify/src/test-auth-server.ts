@@ -5,10 +5,17 @@
  */
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
-import { createTestApp, type TestApp } from '../../server/src/test-app.js';
+import { createTestApp, type TestApp } from '@tessera/server/testing';
 import { closeServer, listen } from './test-support.js';
 
 const PASSWORD = 'correct horse battery staple';
+
+/** The resource server {@link startAuthServer} lets read its revocation feed. */
+export const FEED_CREDENTIALS = { id: 'feed-test-service', secret: 'feed-test-service-secret-0123' };
+/** The `Authorization` header of a feed request made as {@link FEED_CREDENTIALS}. */
+export const feedHeaders = () => ({
+  authorization: `Basic ${Buffer.from(`${FEED_CREDENTIALS.id}:${FEED_CREDENTIALS.secret}`).toString('base64')}`,
+});
 let users = 0;
 
 export interface LoggedIn {
@@ -42,7 +49,7 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Builds the auth server with `createTestApp` and listens. Its issuer must be its own URL (the
+ * Builds the auth server with `createTestApp` and listens; {@link FEED_CREDENTIALS} may read its feed. Its issuer must be its own URL (the
  * verifier reads the JWKS and the feed there, and checks `iss` against it), which the config
  * needs before the port is bound: so a free port is picked first, with a retry if it is taken.
  */
@@ -50,7 +57,11 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
-    const t = await createTestApp({ TESSERA_ISSUER: issuer, ...env });
+    const t = await createTestApp({
+      TESSERA_ISSUER: issuer,
+      TESSERA_RESOURCE_SERVERS: `${FEED_CREDENTIALS.id}:${FEED_CREDENTIALS.secret}`,
+      ...env,
+    });
     try {
       await t.app.listen({ port, host: '127.0.0.1' });
     } catch (err) {

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { errors, security, textBody } from './schemas.js';
 
-const asset = (name: string) => readFileSync(new URL(`../../src/page/${name}`, import.meta.url), 'utf8');
+// The page sits next to this module's directory both in `src/` and in the build, where the
+// build copies `src/page` to `dist/page`: the package ships `dist` only, so an installed
+// server must never read from `src/`.
+const asset = (name: string) => readFileSync(new URL(`../page/${name}`, import.meta.url), 'utf8');
 
 /** Scripts and styles come only from this origin; the page is never framed. */
 const CSP =
@@ -15,7 +19,17 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     '/account.css': ['text/css; charset=utf-8', asset('account.css')],
   } as const;
   for (const [path, [type, body]] of Object.entries(files)) {
-    app.get(path, { schema: { hide: true } }, async (_request, reply) => {
+    // The page is part of the contract; its script and style are not.
+    const schema =
+      path === '/'
+        ? {
+            summary: 'The account page',
+            tags: ['page'],
+            security: security.none,
+            response: { 200: textBody('text/html', 'HTML'), ...errors(400) },
+          }
+        : { hide: true };
+    app.get(path, { schema }, async (_request, reply) => {
       reply
         .type(type)
         .header('content-security-policy', CSP)
