@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 export const SERVER_BIN = fileURLToPath(new URL('../../packages/server/dist/bin.js', import.meta.url));
 export const SERVICE_BIN = fileURLToPath(new URL('../../examples/resource-service/dist/main.js', import.meta.url));
 const START_BUDGET_MS = 20_000;
+
+/** The resource server every e2e auth server knows and every example service presents: the feed needs it. */
+export const FEED_CLIENT = { id: 'e2e-service', secret: 'e2e-service-feed-secret-0123' };
 const STOP_BUDGET_MS = 10_000;
 
 export interface Exit {
@@ -156,7 +159,14 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const cwd = options.cwd ?? tempDir('tessera-auth-');
   const base = `http://127.0.0.1:${port}`;
   const issuer = options.issuer ?? base;
-  const env = { PORT: String(port), HOST: '127.0.0.1', TESSERA_LOG_LEVEL: 'warn', TESSERA_ISSUER: issuer, ...options.env };
+  const env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_ISSUER: issuer,
+    TESSERA_RESOURCE_SERVERS: `${FEED_CLIENT.id}:${FEED_CLIENT.secret}`,
+    ...options.env,
+  };
   const proc = spawnNode(`auth server :${port}`, [SERVER_BIN], { cwd, env });
   await waitHealthy(proc, `${base}/healthz`);
   return { proc, port, base, issuer, cwd, env };
@@ -183,6 +193,7 @@ export interface Service {
   port: number;
   base: string;
   args: string[];
+  env: Record<string, string>;
 }
 
 export interface ServiceOptions {
@@ -193,6 +204,8 @@ export interface ServiceOptions {
   redisChannel?: string;
   jwksCache?: string;
   revocationsCache?: string;
+  /** The feed credentials it presents; null for none. Default {@link FEED_CLIENT}. */
+  credentials?: { id: string; secret: string } | null;
 }
 
 /** Starts the example resource service and waits for `/healthz`. */
@@ -203,16 +216,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (options.redisChannel) args.push('--redis-channel', options.redisChannel);
   if (options.jwksCache) args.push('--jwks-cache', options.jwksCache);
   if (options.revocationsCache) args.push('--revocations-cache', options.revocationsCache);
-  const proc = spawnNode(`service :${port}`, [SERVICE_BIN, ...args]);
+  const credentials = options.credentials === undefined ? FEED_CLIENT : options.credentials;
+  // By environment, as a deployment would: a secret on the command line shows in the process list.
+  const env: Record<string, string> = credentials ? { TESSERA_CLIENT_ID: credentials.id, TESSERA_CLIENT_SECRET: credentials.secret } : {};
+  const proc = spawnNode(`service :${port}`, [SERVICE_BIN, ...args], { env });
   const base = `http://127.0.0.1:${port}`;
   await waitHealthy(proc, `${base}/healthz`);
-  return { proc, port, base, args };
+  return { proc, port, base, args, env };
 }
 
 /** Stops a service (SIGTERM) and starts it again with the same arguments. */
 export async function restartService(service: Service): Promise<Service> {
   await service.proc.stop('SIGTERM');
-  const proc = spawnNode(`service :${service.port}`, [SERVICE_BIN, ...service.args]);
+  const proc = spawnNode(`service :${service.port}`, [SERVICE_BIN, ...service.args], { env: service.env });
   await waitHealthy(proc, `${service.base}/healthz`);
   return { ...service, proc };
 }

@@ -16,6 +16,11 @@ export interface ServiceOptions {
   revocationsCache?: string;
   /** Refuse tokens when the revocation feed has been down longer than this many ms. Default: fail open. */
   failClosedAfterMs?: number;
+  /**
+   * This service's resource-server credentials (the auth server's `TESSERA_RESOURCE_SERVERS`),
+   * for the revocation feed's SSE stream and catch-up. Default: none (the feed then answers 401).
+   */
+  credentials?: { id: string; secret: string };
 }
 
 /** Builds the example resource service: `GET /whoami` behind the Tessera Fastify adapter, plus health and feed status. */
@@ -25,6 +30,7 @@ export async function buildService(options: ServiceOptions): Promise<{ app: Fast
     ...(options.redisChannel ? { channel: options.redisChannel } : {}),
     ...(options.revocationsCache ? { cacheFile: options.revocationsCache } : {}),
     ...(options.failClosedAfterMs !== undefined ? { failMode: 'closed' as const, maxOutageMs: options.failClosedAfterMs } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const verifier = createVerifier({
     issuer: options.issuer,

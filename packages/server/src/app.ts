@@ -3,21 +3,30 @@ import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import swagger from '@fastify/swagger';
 import { createIssuer, createVerifier, DEFAULT_LEEWAY, RevocationList } from '@tessera/core';
 import type { Stores } from '@tessera/stores';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from './config.js';
-import type { Tessera } from './lib/context.js';
-import { badRequest, errorHandler } from './lib/http-errors.js';
+import type { Tessera } from './context.js';
+import { trackAllowedMethods } from './http/allowed-methods.js';
+import { limitConnectionsPerAddress } from './http/connection-limit.js';
+import { errorHandler } from './http/error-handler.js';
+import { keepStreamsOpen, timeoutOptions } from './http/timeouts.js';
+import { cleanUp } from './lib/clean-up.js';
+import { RefusalCodes, Refused } from './lib/errors.js';
 import { KeyManager } from './lib/key-manager.js';
 import { createMetrics } from './lib/metrics.js';
 import { createDummyHash } from './lib/passwords.js';
-import { RevocationBus } from './lib/revocation-bus.js';
-import { syncRevocations } from './lib/revoke.js';
+import { connectRedis } from './lib/redis-client.js';
+import { RevocationBus, watchRedis } from './lib/revocation-bus.js';
+import { RevocationSync } from './lib/revocation-sync.js';
 import { ServerSecrets } from './lib/secrets.js';
+import { StoreHealth } from './lib/store-health.js';
 import { LoginThrottle } from './lib/throttle.js';
+import { authenticatePlugin } from './plugins/authenticate.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { currentSessionRoutes } from './routes/current-session.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -58,8 +67,16 @@ export const REDACT = [
   ...SECRET_MEMBERS.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];
 
-/** A URL for the log: the path, and each query parameter's name with its value censored (a client may put a token there). */
-export function loggableUrl(url: string): string {
+/** `scheme://userinfo@` at the start of an absolute-form request target (RFC 9112 §3.2.2). */
+const USERINFO = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/;
+
+/**
+ * A URL for the log: the path, and each query parameter's name with its value censored (a client
+ * may put a token there). An absolute-form target (`GET http://user:pass@host/path`) loses its
+ * userinfo: a proxy-minded client may have put a password there.
+ */
+export function loggableUrl(target: string): string {
+  const url = target.replace(USERINFO, '$1');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const names = url
@@ -86,8 +103,18 @@ export const LOG_SERIALIZERS = {
   },
 };
 
+/**
+ * The server's logger options: JSON lines at `level`, secrets redacted, request lines without
+ * query values or userinfo. Tests add a `stream` to read what an operator would.
+ */
+export function logOptions(level: string) {
+  return { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS };
+}
+
 const BODY_LIMIT = 16 * 1024;
 const KEY_TICK_MS = 5_000;
+/** How long a refused client has to take its error answer before the socket is destroyed regardless. */
+const CLIENT_ERROR_LINGER_MS = 5_000;
 
 /**
  * Builds the auth server: one Fastify app with a plugin per concern. Nothing listens until
@@ -96,8 +123,9 @@ const KEY_TICK_MS = 5_000;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, stores } = options;
   const clock = options.clock ?? Date.now;
+  const timeouts = timeoutOptions(config);
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
+    logger: options.logger ?? logOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
     // A hop count trusts that many proxies in front of us.
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
@@ -109,13 +137,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: errorHandler,
     // Requests Node's HTTP parser refuses never reach a route: answered here, in the error shape.
     clientErrorHandler: answerClientError,
+    // A client that sends part of a request, or nothing, must not hold its connection for ever.
+    requestTimeout: timeouts.requestTimeout,
+    connectionTimeout: timeouts.connectionTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     // A missing Host is refused below, in the error shape, rather than by Node with an empty 400.
-    http: { requireHostHeader: false },
+    http: { requireHostHeader: false, ...timeouts.http },
     return503OnClosing: true,
   });
+  limitConnectionsPerAddress(app.server, {
+    max: config.maxConnectionsPerIp,
+    onCapped: (address) =>
+      app.log.warn(
+        { address, max: config.maxConnectionsPerIp },
+        'a client address holds the most connections allowed; its new ones are reset until some close (TESSERA_MAX_CONNECTIONS_PER_IP)',
+      ),
+  });
+  if (config.trustProxy === true) {
+    // Documented, and accepted for setups where only the proxy can reach the node; still worth a warning.
+    app.log.warn(
+      'TESSERA_TRUST_PROXY=true trusts every X-Forwarded-For hop: a client that reaches this node directly picks the address it is throttled under; set a hop count or the proxies’ addresses',
+    );
+  }
+  if (config.trustProxy !== false && config.trustProxy !== 0 && config.maxConnectionsPerIp > 0) {
+    app.log.info(
+      { max: config.maxConnectionsPerIp },
+      'behind a proxy, every connection comes from the proxy: TESSERA_MAX_CONNECTIONS_PER_IP caps the proxy, so set it above its pool (or 0)',
+    );
+  }
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-      done(badRequest('an HTTP/1.1 request needs a Host header'));
+      done(new Refused(RefusalCodes.INVALID_REQUEST, 'an HTTP/1.1 request needs a Host header'));
       return;
     }
     done();
@@ -127,13 +179,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: stores.keys,
     secrets,
     alg: config.signingAlg,
+    switchNow: config.rotateNow,
     policy: { rotateAfter: config.keyRotationInterval, maxTokenTtl: config.accessTokenTtl, leeway: DEFAULT_LEEWAY },
     clock,
     log: app.log,
   });
   const revocations = new RevocationList();
   const bus = new RevocationBus({
-    redis: config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: true }) : null,
+    redis: config.redisUrl ? redisPublisher(config.redisUrl, app.log) : null,
     channel: config.redisChannel,
     onError: (err) => app.log.warn({ err }, 'revocation publish to Redis failed'),
   });
@@ -154,7 +207,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       issuer: config.issuer,
       audience: config.audience,
       keys: keys.resolver,
-      algorithms: [config.signingAlg],
+      algorithms: keys.acceptedAlgorithms(),
       leeway: DEFAULT_LEEWAY,
       clock,
       isRevoked: (claims) => revocations.isRevoked(claims),
@@ -165,11 +218,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     dummyHash: await createDummyHash(),
     bus,
     leeway: DEFAULT_LEEWAY,
+    storeHealth: new StoreHealth({ clock, log: app.log }),
   };
   app.decorate('tessera', t);
-  app.decorateRequest('auth', null);
-  let cursor = await syncRevocations(t, null, false);
+  // Other nodes' revocations: heard at once (LISTEN/NOTIFY, Redis), polled every second anyway.
+  const sync = await RevocationSync.start({
+    deps: { stores, clock, revocations, bus },
+    databaseUrl: config.databaseUrl,
+    redis: config.redisUrl ? { url: config.redisUrl, channel: config.redisChannel } : undefined,
+    log: app.log,
+    listen: options.background !== false,
+  });
   app.addHook('onClose', async () => {
+    await sync.close();
     await bus.close();
   });
 
@@ -177,14 +238,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // a wrong content type into a confusing schema error instead of 415.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  const allowedMethods = trackAllowedMethods(app);
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .code(404)
-      .send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}` });
+    const path = loggableUrl(request.url.split('?')[0] ?? '').slice(0, 200);
+    const allow = allowedMethods(request.url);
+    // A path we have, asked with a method it lacks, is a 405 (RFC 9110 §15.5.6), not a 404.
+    if (allow.length > 0) {
+      reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({ error: 'method_not_allowed', error_description: `${request.method} is not allowed on ${path}; use ${allow.join(', ')}` });
+      return;
+    }
+    reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${path}` });
   });
   // Graceful shutdown: a response sent after close() began carries `Connection: close`, so the
   // client's keep-alive socket ends with it. Otherwise server.close() waits out the keep-alive
-  // timeout (72 s) of every connection that had a request in flight when SIGTERM came.
+  // timeout (TESSERA_KEEP_ALIVE_TIMEOUT) of every connection that had a request in flight when SIGTERM came.
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -212,19 +282,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token'],
     maxAge: 600,
   });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Tessera auth server', version: '1' },
-      servers: [{ url: config.issuer }],
-    },
+  await app.register(openapiPlugin);
+  await app.register(authenticatePlugin, {
+    verifier: t.verifier,
+    sessions: { stores, clock, config, secrets, revocations },
+    config,
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // The SSE feed is idle between heartbeats by design: a short connection timeout must not cut it.
+  keepStreamsOpen(app, ['/v1/revocations/stream'], timeouts.connectionTimeout);
   await app.register(healthRoutes);
   await app.register(wellKnownRoutes);
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(sessionRoutes);
+  await app.register(currentSessionRoutes);
   await app.register(meRoutes);
   await app.register(revocationRoutes);
   await app.register(oauthRoutes);
@@ -232,19 +304,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (options.background !== false) {
     const jobs = [
-      // Other nodes' revocations reach this node within a second.
-      setInterval(() => {
-        syncRevocations(t, cursor).then(
-          (c) => {
-            cursor = c;
-          },
-          (err) => app.log.warn({ err }, 'revocation sync failed'),
-        );
-      }, 1000),
       // Keys are re-read every few seconds (one small query), so a rotation made by another node or by
       // `tessera-server keys rotate` is signing everywhere within that time.
       setInterval(() => keys.tick().catch((err) => app.log.error({ err }, 'key rotation failed')), KEY_TICK_MS),
-      setInterval(() => cleanUp(t).catch((err) => app.log.warn({ err }, 'clean-up failed')), 60_000),
+      setInterval(() => cleanUp({ stores, clock, revocations }).catch((err) => app.log.warn({ err }, 'clean-up failed')), 60_000),
     ];
     for (const job of jobs) job.unref();
     app.addHook('onClose', async () => {
@@ -268,24 +331,30 @@ function answerClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }
         ? [431, 'Request Header Fields Too Large', 'invalid_request', 'the request line or headers are too large']
         : [400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP/1.1'];
   const body = JSON.stringify({ error, error_description: description });
-  if (!socket.writable) {
+  // Node's own check: an answer already under way (its headers sent) must not be corrupted by a second one.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
+  // Destroyed once written, not merely ended: the server keeps half-open sockets, and Node has
+  // already lifted this one's idle timeout, so a client that never closes its side would keep the
+  // descriptor for ever, which is the very thing a request timeout is there to stop.
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
+  // A client that reads nothing leaves the write unfinished: the socket goes all the same.
+  setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+}
+
+/** The revocation publisher's Redis client, its state changes logged once each (not every retry). */
+function redisPublisher(url: string, log: FastifyInstance['log']): Redis | Cluster {
+  const client = connectRedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  watchRedis(client, log);
+  return client;
 }
 
 function hops(n: number) {
   return (_address: string, hop: number) => hop < n;
-}
-
-/** Deletes what can no longer matter: expired sessions and refresh tokens, events past their `until`. */
-export async function cleanUp(t: Tessera): Promise<void> {
-  const now = t.clock();
-  await t.stores.sessions.deleteExpired(now);
-  await t.stores.refreshTokens.deleteExpired(now);
-  await t.stores.revocations.deleteExpired(Math.floor(now / 1000));
-  t.revocations.prune(Math.floor(now / 1000));
 }

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { isIP } from 'node:net';
 import { ALGORITHMS, type Algorithm } from '@tessera/core';
 
 /** The auth server's configuration, read from the environment (see DESIGN "Configuration"). Durations in seconds. */
@@ -20,19 +21,51 @@ export interface Config {
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
   signingAlg: Algorithm;
+  /**
+   * `TESSERA_ROTATE_NOW`: when the stored current key's algorithm differs from `signingAlg`, switch
+   * at start instead of once the new key has been published for the JWKS max-age. Verifiers then
+   * meet the new `kid` unannounced and must refetch the JWKS. Default false.
+   */
+  rotateNow: boolean;
   /** Origins allowed for CORS and for cookie-authenticated state changes, besides the issuer's own. */
   corsOrigins: string[];
   trustProxy: boolean | number | string[];
   /** How long the `current` key signs before rotation. */
   keyRotationInterval: number;
-  /** Resource-server credentials for RFC 7662 introspection: client id → secret. */
-  introspectionClients: Map<string, string>;
+  /**
+   * Resource-server credentials (`TESSERA_RESOURCE_SERVERS`, formerly
+   * `TESSERA_INTROSPECTION_CLIENTS`): client id → secret, for RFC 7662 introspection and the
+   * revocation feed.
+   */
+  resourceServers: Map<string, string>;
+  /** `TESSERA_ALLOW_SHARED_SECRET`: HS256 acknowledged (only holders of the secret can verify). */
+  allowSharedSecret: boolean;
+  /** Most live sessions (both kinds) one user may hold; a login past it ends the least recently used. */
+  maxSessionsPerUser: number;
+  /** Accounts one client address may create per hour. */
+  signupsPerHour: number;
+  /** Seconds a client has to send a whole request, headers and body. */
+  requestTimeout: number;
+  /** Seconds a connection may sit idle (no bytes either way) before it is closed. */
+  connectionTimeout: number;
+  /** Seconds an idle keep-alive connection is kept open between requests. */
+  keepAliveTimeout: number;
+  /** Most open connections from one client address (0: no cap). */
+  maxConnectionsPerIp: number;
   logLevel: string;
   /** Scopes a token may carry; a request for any other is refused (`invalid_scope`). */
   scopes: Set<string>;
   /** Redis for the revocation pub/sub channel (verifiers subscribe to it). */
   redisUrl: string | undefined;
   redisChannel: string;
+  /** `TESSERA_REDIS_PREFIX`: prepended to every Redis key (sessions, counters), so deployments can share a Redis. Default `tessera:`. */
+  redisPrefix: string;
+  /** Where sessions live (`TESSERA_SESSION_STORE`): the database, or Redis (needs `redisUrl`). */
+  sessionStore: 'database' | 'redis';
+  /** Connections in the PostgreSQL pool of each process (`TESSERA_DATABASE_POOL_SIZE`). */
+  databasePoolSize: number;
+  /** Processes serving on this host (`TESSERA_WORKERS`, node:cluster); 1 runs in this process. */
+  workers: number;
 }
 
 /** Thrown for invalid configuration; the message names the variable. */
@@ -72,11 +105,85 @@ function list(env: Env, name: string): string[] {
     .filter(Boolean);
 }
 
+/** A Redis key prefix: braces would become a Cluster hash tag, glob characters would match other keys. */
+function redisPrefix(env: Env): string {
+  const prefix = env.TESSERA_REDIS_PREFIX || 'tessera:';
+  if (/[{}*?[\]\\\s]/.test(prefix) || prefix.length > 64) {
+    throw new ConfigError('TESSERA_REDIS_PREFIX', 'at most 64 characters, without braces, glob characters ({ } * ? [ ] \\) or spaces');
+  }
+  return prefix;
+}
+
+function sessionStore(env: Env, redisUrl: string | undefined): 'database' | 'redis' {
+  const raw = env.TESSERA_SESSION_STORE || 'database';
+  if (raw !== 'database' && raw !== 'redis') throw new ConfigError('TESSERA_SESSION_STORE', 'must be database or redis');
+  if (raw === 'redis' && redisUrl === undefined) throw new ConfigError('TESSERA_SESSION_STORE', 'redis needs TESSERA_REDIS_URL');
+  return raw;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+/**
+ * `TESSERA_RESOURCE_SERVERS` (or its former name `TESSERA_INTROSPECTION_CLIENTS`): `id:secret`
+ * pairs, secrets at least 16 characters. The error names the variable, never a secret.
+ */
+function credentials(env: Env): Map<string, string> {
+  const name = env.TESSERA_RESOURCE_SERVERS !== undefined ? 'TESSERA_RESOURCE_SERVERS' : 'TESSERA_INTROSPECTION_CLIENTS';
+  const map = new Map<string, string>();
+  for (const pair of list(env, name)) {
+    const i = pair.indexOf(':');
+    if (i <= 0 || pair.length - i - 1 < 16) {
+      throw new ConfigError(name, 'must be a comma list of id:secret pairs, secrets at least 16 characters');
+    }
+    map.set(pair.slice(0, i), pair.slice(i + 1));
+  }
+  return map;
+}
+
+/** Names proxy-addr (Fastify's `trustProxy`) resolves to address ranges itself. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, or a CIDR whose prefix fits the address family (`/0`–`/32`, `/0`–`/128`). */
+function isAddressOrCidr(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  const family = isIP(slash < 0 ? entry : entry.slice(0, slash));
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const prefix = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TESSERA_TRUST_PROXY`: `true`, `false`, a hop count, or a comma list of addresses/CIDRs.
+ * Checked here because Fastify's own check only says "invalid IP address", naming nothing.
+ */
 function trustProxy(raw: string | undefined): boolean | number | string[] {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  return raw.split(',').map((s) => s.trim());
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new ConfigError('TESSERA_TRUST_PROXY', 'a hop count must be between 0 and 100');
+    return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!PROXY_RANGES.has(entry) && !isAddressOrCidr(entry)) {
+      throw new ConfigError(
+        'TESSERA_TRUST_PROXY',
+        `must be true, false, a hop count, or a comma list of IP addresses or CIDRs; ${JSON.stringify(entry.slice(0, 64))} is none of these`,
+      );
+    }
+  }
+  return entries;
 }
 
 /**
@@ -92,6 +199,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (audience.length === 0) throw new ConfigError('TESSERA_AUDIENCE', 'must name at least one audience');
   const signingAlg = (env.TESSERA_SIGNING_ALG || 'ES256') as Algorithm;
   if (!ALGORITHMS.includes(signingAlg)) throw new ConfigError('TESSERA_SIGNING_ALG', `must be one of ${ALGORITHMS.join(', ')}`);
+  const allowSharedSecret = flag(env, 'TESSERA_ALLOW_SHARED_SECRET');
+  // An HS256 key is a secret: the JWKS stays empty, so a service that verifies from it accepts nothing.
+  if (signingAlg === 'HS256' && !allowSharedSecret) {
+    throw new ConfigError(
+      'TESSERA_SIGNING_ALG',
+      'HS256 publishes no key in the JWKS, so no service can verify tokens from it; set TESSERA_ALLOW_SHARED_SECRET=true to acknowledge that only holders of the secret (`keys export-secret`) can verify',
+    );
+  }
   const corsOrigins = list(env, 'TESSERA_CORS_ORIGINS').map((o) => {
     const u = url('TESSERA_CORS_ORIGINS', o);
     return new URL(u).origin;
@@ -100,14 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (kek !== undefined && Buffer.from(kek, 'base64url').length !== 32) {
     throw new ConfigError('TESSERA_KEK', 'must be 32 bytes, base64url-encoded (e.g. `openssl rand -base64 32`)');
   }
-  const introspectionClients = new Map<string, string>();
-  for (const pair of list(env, 'TESSERA_INTROSPECTION_CLIENTS')) {
-    const i = pair.indexOf(':');
-    if (i <= 0 || pair.length - i - 1 < 16) {
-      throw new ConfigError('TESSERA_INTROSPECTION_CLIENTS', 'must be a comma list of id:secret pairs, secrets at least 16 characters');
-    }
-    introspectionClients.set(pair.slice(0, i), pair.slice(i + 1));
-  }
+  const resourceServers = credentials(env);
   const redisUrl = env.TESSERA_REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError('TESSERA_REDIS_URL', 'must be a redis:// or rediss:// URL');
@@ -124,17 +232,38 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleTtl: integer(env, 'TESSERA_SESSION_IDLE_TTL', 86_400, 60, 365 * 86_400),
     sessionAbsoluteTtl: integer(env, 'TESSERA_SESSION_ABSOLUTE_TTL', 7 * 86_400, 60, 365 * 86_400),
     signingAlg,
+    rotateNow: flag(env, 'TESSERA_ROTATE_NOW'),
     corsOrigins,
     trustProxy: trustProxy(env.TESSERA_TRUST_PROXY),
     keyRotationInterval: integer(env, 'TESSERA_KEY_ROTATION_INTERVAL', 30 * 86_400, 3600, 365 * 86_400),
-    introspectionClients,
+    resourceServers,
+    allowSharedSecret,
+    maxSessionsPerUser: integer(env, 'TESSERA_MAX_SESSIONS_PER_USER', 100, 1, 100_000),
+    signupsPerHour: integer(env, 'TESSERA_SIGNUPS_PER_HOUR', 20, 1, 1_000_000),
+    requestTimeout: integer(env, 'TESSERA_REQUEST_TIMEOUT', 30, 1, 3600),
+    connectionTimeout: integer(env, 'TESSERA_CONNECTION_TIMEOUT', 120, 1, 3600),
+    keepAliveTimeout: integer(env, 'TESSERA_KEEP_ALIVE_TIMEOUT', 5, 1, 600),
+    maxConnectionsPerIp: integer(env, 'TESSERA_MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
     logLevel: env.TESSERA_LOG_LEVEL || 'info',
     scopes: new Set((env.TESSERA_SCOPES || 'openid profile email offline_access').split(/[\s,]+/).filter(Boolean)),
     redisUrl,
     redisChannel: env.TESSERA_REDIS_CHANNEL || 'tessera:revocations',
+    redisPrefix: redisPrefix(env),
+    sessionStore: sessionStore(env, redisUrl),
+    databasePoolSize: integer(env, 'TESSERA_DATABASE_POOL_SIZE', 10, 1, 1000),
+    workers: integer(env, 'TESSERA_WORKERS', 1, 1, 256),
   };
   if (config.sessionIdleTtl > config.sessionAbsoluteTtl) {
     throw new ConfigError('TESSERA_SESSION_IDLE_TTL', 'must not exceed TESSERA_SESSION_ABSOLUTE_TTL');
+  }
+  // Each worker would hold a database of its own: users, sessions and keys on one are unknown to the others.
+  if (config.workers > 1 && (config.databaseUrl === 'memory:' || config.databaseUrl === 'sqlite::memory:')) {
+    throw new ConfigError('TESSERA_WORKERS', `above 1 needs a database the processes share (a SQLite file or PostgreSQL), not ${config.databaseUrl}`);
+  }
+  // Without it a PostgreSQL node would seal the signing keys with a random key of its own: the
+  // next node, or the same one restarted, could not open them. Refused at the first start instead.
+  if (kek === undefined && /^postgres(ql)?:/i.test(config.databaseUrl)) {
+    throw new ConfigError('TESSERA_KEK', 'is required with a PostgreSQL database: every node sharing it must use the same key');
   }
   return config;
 }

@@ -41,19 +41,20 @@ describe('POST /v1/sessions (cookie login)', () => {
     expect(parts.some((p) => /^Domain=/i.test(p))).toBe(false);
     expect(parts).not.toContain('Secure'); // http issuer: a Secure cookie would never come back
 
-    // The store keeps only the hash of the secret.
+    // The store keeps only the hash of the secret, and no CSRF token (it is derived).
     const [sid, secret] = (parts[0] as string).slice('tessera_session='.length).split('.');
     const stored = await t.stores.sessions.get(sid as string);
-    expect(stored).toMatchObject({ kind: 'cookie', userId: user.id, csrfToken: body.csrf_token });
+    expect(stored).toMatchObject({ kind: 'cookie', userId: user.id, csrfToken: null });
     expect(stored?.secretHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(secret);
+    expect(JSON.stringify(stored)).not.toContain(body.csrf_token);
   });
 
   it('authenticates GET /v1/me from the store with auth "session"', async () => {
     const s = await cookieLogin(t.app, user);
     const res = await me(t.app, s.cookie);
     expect(res.statusCode).toBe(200);
-    expect(json(res)).toEqual({ id: user.id, email: user.email, name: 'Grace', auth: 'session', sid: s.sid });
+    expect(json(res)).toEqual({ sub: user.id, id: user.id, email: user.email, name: 'Grace', auth: 'session', sid: s.sid });
   });
 
   it('answers a wrong password and an unknown user alike: 401 invalid_credentials, identical bodies, no cookie', async () => {

@@ -17,6 +17,7 @@ const ROUTES: [string, string][] = [
   ['POST', '/v1/logout'],
   ['POST', '/v1/sessions'],
   ['GET', '/v1/sessions'],
+  ['GET', '/v1/sessions/current'],
   ['DELETE', '/v1/sessions/current'],
   ['DELETE', '/v1/sessions/others'],
   ['DELETE', '/v1/sessions/:sid'],

@@ -1,6 +1,7 @@
-export { type AppOptions, buildApp, cleanUp, REDACT } from './app.js';
+export { type AppOptions, buildApp, REDACT } from './app.js';
 export { type Config, ConfigError, loadConfig } from './config.js';
-export type { Tessera } from './lib/context.js';
+export type { Tessera } from './context.js';
+export { cleanUp } from './lib/clean-up.js';
 export { dataDirOf, loadKek } from './lib/kek.js';
 export { KeyManager } from './lib/key-manager.js';
 export { BLOCKLIST_SIZE, normalizeEmail, passwordProblem } from './lib/passwords.js';

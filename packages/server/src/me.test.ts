@@ -55,7 +55,7 @@ describe('GET /v1/me', () => {
     return reads;
   }
 
-  it('answers Bearer from the token claims alone: { id, email, auth: "jwt", sid }, no store read', async () => {
+  it('answers Bearer from the token claims alone: { sub, id, email, name, auth: "jwt", sid }, no store read', async () => {
     const tokens = await tokenLogin(t.app, user);
     let body: unknown;
     const reads = await storeReads(async () => {
@@ -66,7 +66,14 @@ describe('GET /v1/me', () => {
       expect((await me(t.app, bearer(tokens.access_token))).statusCode).toBe(200);
     });
     expect(reads).toBe(0);
-    expect(body).toEqual({ id: user.id, email: user.email, auth: 'jwt', sid: decodePayload(tokens.access_token).sid });
+    expect(body).toEqual({
+      sub: user.id,
+      id: user.id,
+      email: user.email,
+      name: null,
+      auth: 'jwt',
+      sid: decodePayload(tokens.access_token).sid,
+    });
   });
 
   it('includes the name for Bearer only when the token carries it', async () => {
@@ -82,7 +89,28 @@ describe('GET /v1/me', () => {
       body = json(await me(t.app, s.cookie));
     });
     expect(reads).toBeGreaterThanOrEqual(1);
-    expect(body).toEqual({ id: user.id, email: user.email, name: null, auth: 'session', sid: s.sid });
+    expect(body).toEqual({ sub: user.id, id: user.id, email: user.email, name: null, auth: 'session', sid: s.sid });
+  });
+
+  // Userinfo clients (OIDC Core §5.3) key on `sub`, and a missing `name` read as "no such
+  // member" differs from a known-empty one: both answers carry both, the same members.
+  it('userinfo answers sub, and name null when unset, for Bearer and cookie alike', async () => {
+    const tokens = await tokenLogin(t.app, user);
+    const s = await cookieLogin(t.app, user);
+    const byToken = json(await me(t.app, bearer(tokens.access_token)));
+    const byCookie = json(await me(t.app, s.cookie));
+    for (const body of [byToken, byCookie]) {
+      expect(body.sub).toBe(user.id);
+      expect(body.id).toBe(body.sub);
+      expect(body).toHaveProperty('name', null);
+    }
+    expect(Object.keys(byToken).sort()).toEqual(Object.keys(byCookie).sort());
+
+    const named = await register(t.app, uniqueEmail(), undefined, 'Ada');
+    const namedToken = json(await me(t.app, bearer((await tokenLogin(t.app, named)).access_token)));
+    const namedCookie = json(await me(t.app, (await cookieLogin(t.app, named)).cookie));
+    expect(namedToken).toMatchObject({ sub: named.id, name: 'Ada' });
+    expect(namedCookie).toMatchObject({ sub: named.id, name: 'Ada' });
   });
 
   it('answers no credentials with 401 and a bare Bearer challenge (no error= param)', async () => {

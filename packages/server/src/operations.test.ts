@@ -95,6 +95,38 @@ describe('GET /metrics', () => {
     await app.inject({ method: 'GET', url: `/${uniqueEmail()}` });
     expect(sample(await scrape(), 'tessera_http_request_duration_seconds_count', { route: 'unmatched', status: '404' })).toBe(2);
   });
+
+  it('describes every series with # HELP and # TYPE, and no name says a word twice', async () => {
+    const { app } = await createTestApp();
+    await register(app); // a request observed, so the histogram has samples too
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    const help = new Map<string, string>();
+    const type = new Map<string, string>();
+    const samples = new Set<string>();
+    for (const line of res.body.split('\n')) {
+      const described = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+      if (described) {
+        (described[1] === 'HELP' ? help : type).set(described[2] as string, described[3] as string);
+        continue;
+      }
+      const name = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1];
+      if (name) samples.add(name);
+    }
+    expect(samples.size).toBeGreaterThan(10);
+    // The default process metrics carry the namespace once (not tessera_process_process_…).
+    expect(samples).toContain('tessera_process_cpu_seconds_total');
+    for (const name of samples) {
+      // A histogram's (or summary's) series are described under the family's name.
+      const family = [name, name.replace(/_(bucket|sum|count)$/, '')].find((f) => type.has(f));
+      expect(family, `${name} has no # TYPE`).toBeDefined();
+      expect(help.get(family as string), `${name} has no # HELP`).toMatch(/\S/);
+    }
+    for (const name of [...samples, ...type.keys()]) {
+      const words = name.split('_');
+      expect(new Set(words).size, `${name} repeats a word`).toBe(words.length);
+    }
+  });
 });
 
 describe('logs', () => {

@@ -1,6 +1,7 @@
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './test-app.js';
+import { FEED_ENV, feedAuth } from './test-helpers.js';
 
 /**
  * Requests as bytes on a socket, for what `inject()` cannot send: malformed HTTP that Node's
@@ -10,7 +11,7 @@ describe('raw HTTP', () => {
   let t: TestApp;
   let port: number;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp(FEED_ENV);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.server.address() as AddressInfo).port;
   });
@@ -90,7 +91,9 @@ describe('raw HTTP', () => {
   });
 
   it('HEAD on the revocation stream answers and ends', async () => {
-    const answer = await send('HEAD /v1/revocations/stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    const answer = await send(
+      `HEAD /v1/revocations/stream HTTP/1.1\r\nhost: x\r\nauthorization: ${feedAuth().authorization}\r\nconnection: close\r\n\r\n`,
+    );
     expect(answer.status).toBe(200);
     expect(answer.headers).toContain('content-type: text/event-stream');
     expect(answer.body).toBe('');

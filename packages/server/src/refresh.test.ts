@@ -5,6 +5,8 @@ import {
   decodePayload,
   expectError,
   expectInvalidToken,
+  FEED_ENV,
+  feedAuth,
   json,
   me,
   type Registered,
@@ -18,7 +20,7 @@ describe('POST /v1/token, refresh_token grant', () => {
   let t: TestApp;
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp({ TESSERA_REFRESH_TOKEN_TTL: '86400' });
+    t = await createTestApp({ TESSERA_REFRESH_TOKEN_TTL: '86400', ...FEED_ENV });
     user = await register(t.app);
   });
 
@@ -138,7 +140,7 @@ describe('POST /v1/token, refresh_token grant', () => {
     expect((await me(t.app, bearer(again.access_token))).statusCode).toBe(200);
 
     t.clock.advance(2_000); // 11 s after the rotation: past the 10 s grace.
-    const before = await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' });
+    const before = await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0', headers: feedAuth() });
     const reuse = await refreshGrant(t.app, first.refresh_token);
     const body = expectError(reuse, 400, 'invalid_grant');
     expect(body.error_description).toMatch(/already used/);
@@ -152,7 +154,9 @@ describe('POST /v1/token, refresh_token grant', () => {
     // The session is gone from the store and a revocation event was written.
     const sid = decodePayload(first.access_token).sid as string;
     expect((await t.stores.sessions.get(sid))?.revokedAt).not.toBeNull();
-    const after = json<{ events: { sid: string }[] }>(await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' }));
+    const after = json<{ events: { sid: string }[] }>(
+      await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0', headers: feedAuth() }),
+    );
     expect(after.events.length).toBe(json<{ events: unknown[] }>(before).events.length + 1);
     expect(after.events.at(-1)?.sid).toBe(sid);
   });

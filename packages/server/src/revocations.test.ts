@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cleanUp } from './app.js';
+import { cleanUp } from './lib/clean-up.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import {
   bearer,
   cookieLogin,
   decodePayload,
   expectError,
+  FEED_ENV,
+  feedAuth,
   json,
   type Registered,
   refreshGrant,
@@ -26,7 +28,7 @@ describe('GET /v1/revocations', () => {
   let t: TestApp;
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp(FEED_ENV);
     user = await register(t.app);
   });
 
@@ -126,14 +128,16 @@ describe('GET /v1/revocations', () => {
     const none = await revocations(t.app, all.cursor);
     expect(none).toEqual({ events: [], cursor: all.cursor });
     // No since at all is the same as since=0.
-    const res = await t.app.inject({ method: 'GET', url: '/v1/revocations' });
+    const res = await t.app.inject({ method: 'GET', url: '/v1/revocations', headers: feedAuth() });
     expect(json(res)).toEqual(all);
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('pages with limit', async () => {
     const all = await revocations(t.app, '0');
-    const res = json<{ events: Event[]; cursor: string }>(await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0&limit=2' }));
+    const res = json<{ events: Event[]; cursor: string }>(
+      await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0&limit=2', headers: feedAuth() }),
+    );
     expect(res.events).toEqual(all.events.slice(0, 2));
     expect(res.cursor).toBe(all.events[1]?.cursor);
   });
@@ -151,7 +155,7 @@ describe('GET /v1/revocations', () => {
       'limit=-1',
       'since=0&since=1',
     ]) {
-      expectError(await t.app.inject({ method: 'GET', url: `/v1/revocations?${q}` }), 400, 'invalid_request');
+      expectError(await t.app.inject({ method: 'GET', url: `/v1/revocations?${q}`, headers: feedAuth() }), 400, 'invalid_request');
     }
   });
 

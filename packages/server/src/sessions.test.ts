@@ -6,6 +6,8 @@ import {
   decodePayload,
   expectError,
   expectInvalidToken,
+  FEED_ENV,
+  feedAuth,
   json,
   me,
   type Registered,
@@ -31,7 +33,7 @@ describe('/v1/sessions', () => {
   let alice: Registered;
   let bob: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp(FEED_ENV);
     alice = await register(t.app);
     bob = await register(t.app);
   });
@@ -182,7 +184,9 @@ describe('/v1/sessions', () => {
     expect((await refreshGrant(t.app, tokensC.refresh_token)).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/others' })).statusCode).toBe(401);
     // Each revocation was written as an event.
-    const events = json<{ events: { sid: string | null }[] }>(await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0' })).events;
+    const events = json<{ events: { sid: string | null }[] }>(
+      await t.app.inject({ method: 'GET', url: '/v1/revocations?since=0', headers: feedAuth() }),
+    ).events;
     for (const sid of [cookieB.sid, cookieA.sid, decodePayload(tokensA.access_token).sid]) {
       expect(events.some((e) => e.sid === sid)).toBe(true);
     }

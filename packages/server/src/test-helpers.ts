@@ -164,12 +164,21 @@ export function me(app: FastifyInstance, headers: Record<string, string> = {}): 
   return app.inject({ method: 'GET', url: '/v1/me', headers });
 }
 
-/** `GET /v1/revocations?since=`, asserting 200. */
+/** A resource server's credentials for reading the revocation feed in tests. */
+export const FEED_CLIENT = { id: 'feed-reader', secret: 'feed-reader-secret-0123456789' };
+/** `createTestApp` environment that lets {@link FEED_CLIENT} read the feed. */
+export const FEED_ENV = { TESSERA_RESOURCE_SERVERS: `${FEED_CLIENT.id}:${FEED_CLIENT.secret}` };
+/** An `Authorization: Basic` header for `id` and `secret`. */
+export const basicAuth = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+/** The headers of a feed request made as {@link FEED_CLIENT}. */
+export const feedAuth = () => basicAuth(FEED_CLIENT.id, FEED_CLIENT.secret);
+
+/** `GET /v1/revocations?since=` as {@link FEED_CLIENT} (the app needs {@link FEED_ENV}), asserting 200. */
 export async function revocations(
   app: FastifyInstance,
   since = '0',
 ): Promise<{ events: { cursor: string; sid: string | null }[]; cursor: string }> {
-  const res = await app.inject({ method: 'GET', url: `/v1/revocations?since=${encodeURIComponent(since)}` });
+  const res = await app.inject({ method: 'GET', url: `/v1/revocations?since=${encodeURIComponent(since)}`, headers: feedAuth() });
   expect(res.statusCode, res.body).toBe(200);
   return json(res);
 }

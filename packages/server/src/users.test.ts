@@ -54,7 +54,8 @@ describe('POST /v1/users', () => {
 
   // Account enumeration: every 409 email_taken confirms an address; one client may learn that only a few times an hour.
   it('throttles a client address that keeps hitting existing emails: 429 with Retry-After after 10, others unaffected, sign-ups never counted', async () => {
-    const app = (await createTestApp()).app;
+    // Room above the sign-ups-per-hour limit (which counts every sign-up): this is about the email_taken counter.
+    const app = (await createTestApp({ TESSERA_SIGNUPS_PER_HOUR: '1000' })).app;
     const from = (remoteAddress: string) => (payload: Record<string, unknown>) =>
       app.inject({ method: 'POST', url: '/v1/users', payload, remoteAddress });
     const prober = from('203.0.113.9');

@@ -1,4 +1,5 @@
 export {
+  type FeedCredentials,
   type FeedStatus,
   type RedisSubscriber,
   RevocationFeed,

@@ -1,9 +1,12 @@
-import type { RefreshToken, Session, User } from '@tessera/stores';
-import type { Tessera } from './context.js';
-import { HttpError } from './http-errors.js';
-import { recordSessionRevocation } from './revoke.js';
+import type { Issuer, RevocationList } from '@tessera/core';
+import type { RefreshToken, Session, Stores, User } from '@tessera/stores';
+import type { Config } from '../config.js';
+import { RefusalCodes, Refused } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { type RevokeDeps, revokeSession } from './revoke.js';
+import type { ServerSecrets } from './secrets.js';
 import { formatRefreshToken, parseRefreshToken, randomId, randomSecret, sha256Hex, sha256Matches } from './secrets.js';
-import { type ClientInfo, isLive } from './sessions.js';
+import { type ClientInfo, isLive, revokedByEvent, TOUCH_INTERVAL_MS } from './sessions.js';
 
 /** The body of a successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -20,16 +23,30 @@ export interface GrantOptions {
   scope: string | undefined;
 }
 
-const invalidGrant = (description: string) => new HttpError(400, 'invalid_grant', description);
+/**
+ * What token grants take. Reuse detection ends the refresh family's session, so it takes what
+ * revoking does too.
+ */
+export interface GrantDeps extends RevokeDeps {
+  stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'revocations'>;
+  /** Revocations this node honours at once; a refresh checks its session against them too. */
+  revocations: Pick<RevocationList, 'add' | 'isRevoked'>;
+  issuer: Pick<Issuer, 'issue'>;
+  secrets: Pick<ServerSecrets, 'successor'>;
+  metrics: Pick<Metrics, 'tokensIssued' | 'refreshes' | 'reuseDetections' | 'revocations'>;
+  config: Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshGrace' | 'scopes'>;
+}
+
+const invalidGrant = (description: string) => new Refused(RefusalCodes.INVALID_GRANT, description);
 
 function accessToken(
-  t: Tessera,
+  deps: GrantDeps,
   user: Pick<User, 'id' | 'email' | 'name' | 'roles'> | null,
   session: Session,
   options: GrantOptions,
   grant: string,
 ) {
-  const { token } = t.issuer.issue({
+  const { token } = deps.issuer.issue({
     sub: session.userId,
     sid: session.id,
     client_id: options.clientId,
@@ -38,14 +55,28 @@ function accessToken(
     ...(user?.name ? { name: user.name } : {}),
     ...(user && user.roles.length > 0 ? { roles: user.roles } : {}),
   });
-  t.metrics.tokensIssued.inc({ grant });
+  deps.metrics.tokensIssued.inc({ grant });
   return token;
 }
 
-/** Token login: a new token session (refresh family), its first refresh token, and an access token. */
-export async function issueTokenSession(t: Tessera, user: User, client: ClientInfo, options: GrantOptions): Promise<TokenResponse> {
-  const now = t.clock();
-  const expiresAt = now + t.config.refreshTokenTtl * 1000;
+/** A token session just created: the session (refresh family) and its first refresh token, not yet handed out. */
+export interface NewTokenSession {
+  session: Session;
+  refreshToken: string;
+}
+
+/**
+ * Token login, first half: a new token session (refresh family) and its first refresh token.
+ * Nothing is handed out until {@link firstTokens}; the caller checks the login still holds in between.
+ */
+export async function createTokenSession(
+  deps: Pick<GrantDeps, 'stores' | 'clock' | 'config'>,
+  user: User,
+  client: ClientInfo,
+  options: GrantOptions,
+): Promise<NewTokenSession> {
+  const now = deps.clock();
+  const expiresAt = now + deps.config.refreshTokenTtl * 1000;
   const session: Session = {
     id: randomId(),
     userId: user.id,
@@ -60,10 +91,10 @@ export async function issueTokenSession(t: Tessera, user: User, client: ClientIn
     ip: client.ip,
     revokedAt: null,
   };
-  await t.stores.sessions.create(session);
+  await deps.stores.sessions.create(session);
   const id = randomId();
   const secret = randomSecret();
-  await t.stores.refreshTokens.create({
+  await deps.stores.refreshTokens.create({
     id,
     sessionId: session.id,
     userId: user.id,
@@ -74,24 +105,32 @@ export async function issueTokenSession(t: Tessera, user: User, client: ClientIn
     successorId: null,
     scope: options.scope ?? '',
   });
-  return response(t, accessToken(t, user, session, options, 'password'), formatRefreshToken(id, secret), options.scope);
+  return { session, refreshToken: formatRefreshToken(id, secret) };
 }
 
-function response(t: Tessera, access: string, refresh: string, scope: string | undefined): TokenResponse {
+/** Token login, second half: the token response for a session from {@link createTokenSession}. */
+export function firstTokens(deps: GrantDeps, user: User, created: NewTokenSession, options: GrantOptions): TokenResponse {
+  return response(deps, accessToken(deps, user, created.session, options, 'password'), created.refreshToken, options.scope);
+}
+
+function response(deps: GrantDeps, access: string, refresh: string, scope: string | undefined): TokenResponse {
   return {
     access_token: access,
     token_type: 'Bearer',
-    expires_in: t.config.accessTokenTtl,
+    expires_in: deps.config.accessTokenTtl,
     refresh_token: refresh,
     ...(scope ? { scope } : {}),
   };
 }
 
 /** Looks a presented refresh token up and checks its secret; null when it is not a live token of ours. */
-export async function findRefreshToken(t: Tessera, presented: unknown): Promise<{ row: RefreshToken; secret: string } | null> {
+export async function findRefreshToken(
+  deps: { stores: Pick<Stores, 'refreshTokens'> },
+  presented: unknown,
+): Promise<{ row: RefreshToken; secret: string } | null> {
   const parsed = parseRefreshToken(presented);
   if (!parsed) return null;
-  const row = await t.stores.refreshTokens.get(parsed.id);
+  const row = await deps.stores.refreshTokens.get(parsed.id);
   if (!row || !sha256Matches(parsed.secret, row.secretHash)) return null;
   return { row, secret: parsed.secret };
 }
@@ -102,33 +141,39 @@ export async function findRefreshToken(t: Tessera, presented: unknown): Promise<
  * successor. A token used again after the window is reuse (RFC 9700 §4.14.2): the whole
  * family is revoked, and so are its access tokens.
  */
-export async function refreshGrant(t: Tessera, presented: unknown, options: GrantOptions): Promise<TokenResponse> {
-  const found = await findRefreshToken(t, presented);
+export async function refreshGrant(deps: GrantDeps, presented: unknown, options: GrantOptions): Promise<TokenResponse> {
+  const found = await findRefreshToken(deps, presented);
   if (!found) {
-    t.metrics.refreshes.inc({ result: 'invalid' });
+    deps.metrics.refreshes.inc({ result: 'invalid' });
     throw invalidGrant('the refresh token is invalid');
   }
   const { row, secret } = found;
-  const now = t.clock();
+  const now = deps.clock();
   // Session and user in one read; a deleted account has no row to join, so it ends here too.
-  const owner = await t.stores.sessions.getWithUser(row.sessionId);
+  const owner = await deps.stores.sessions.getWithUser(row.sessionId);
   const session = owner?.session;
-  if (!owner || !session || !isLive(session, now) || now >= row.expiresAt) {
-    t.metrics.refreshes.inc({ result: 'expired' });
+  // An event without its mark (a crash between the two) ends the session just the same.
+  const ended = session !== undefined && isLive(session, now) && revokedByEvent(deps.revocations, session);
+  if (ended) {
+    await deps.stores.sessions.revoke(session.id, now);
+    await deps.stores.refreshTokens.deleteFamily(session.id);
+  }
+  if (!owner || !session || !isLive(session, now) || ended || now >= row.expiresAt) {
+    deps.metrics.refreshes.inc({ result: 'expired' });
     throw invalidGrant('the refresh token has expired or its session ended');
   }
   // RFC 6749 §6: a refresh may narrow the scope the family was granted, never widen it (a family
   // stored before scopes were recorded is bounded by TESSERA_SCOPES, checked already). A token
   // used again after its grace window goes on to reuse detection whatever scope it asks for.
   const familyScope = row.scope === null ? null : row.scope.split(' ').filter(Boolean);
-  const reused = row.rotatedAt !== null && now - row.rotatedAt > t.config.refreshGrace * 1000;
+  const reused = row.rotatedAt !== null && now - row.rotatedAt > deps.config.refreshGrace * 1000;
   if (!reused && options.scope !== undefined && familyScope !== null) {
     if (!options.scope.split(' ').every((s) => familyScope.includes(s))) {
-      throw new HttpError(400, 'invalid_scope', 'a refresh cannot ask for a scope the login was not granted');
+      throw new Refused(RefusalCodes.INVALID_SCOPE, 'a refresh cannot ask for a scope the login was not granted');
     }
   }
-  const next = t.secrets.successor(row.id, secret);
-  const result = await t.stores.refreshTokens.rotate(
+  const next = deps.secrets.successor(row.id, secret);
+  const result = await deps.stores.refreshTokens.rotate(
     row.id,
     // A family stored before scopes were recorded is bound from here on to what this refresh asked for.
     {
@@ -144,20 +189,25 @@ export async function refreshGrant(t: Tessera, presented: unknown, options: Gran
   );
   if (result.status === 'not-found') throw invalidGrant('the refresh token is invalid');
   if (result.status === 'already-rotated') {
-    const withinGrace = now - result.rotatedAt <= t.config.refreshGrace * 1000;
+    const withinGrace = now - result.rotatedAt <= deps.config.refreshGrace * 1000;
     if (!withinGrace || result.successorId !== next.id) {
-      await t.stores.sessions.revoke(session.id, now);
-      await t.stores.refreshTokens.deleteFamily(session.id);
-      await recordSessionRevocation(t, session.id, 'refresh_reuse');
-      t.metrics.reuseDetections.inc();
-      t.metrics.refreshes.inc({ result: 'reuse' });
+      await revokeSession(deps, session.id, 'refresh_reuse');
+      deps.metrics.reuseDetections.inc();
+      deps.metrics.refreshes.inc({ result: 'reuse' });
       throw invalidGrant('the refresh token was already used; the session has been revoked');
     }
   }
   const { user } = owner;
-  t.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
+  // Token sessions are "used" when refreshed: what the per-user session cap evicts by.
+  if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.stores.sessions.touch(session.id, now, session.idleExpiresAt);
+  deps.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
   // Omitted: the family's scope, less any scope the server has stopped granting since (TESSERA_SCOPES).
-  const inherited = (familyScope ?? []).filter((s) => t.config.scopes.has(s));
+  const inherited = (familyScope ?? []).filter((s) => deps.config.scopes.has(s));
   const granted = { ...options, scope: options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined) };
-  return response(t, accessToken(t, user, session, granted, 'refresh_token'), formatRefreshToken(next.id, next.secret), granted.scope);
+  return response(
+    deps,
+    accessToken(deps, user, session, granted, 'refresh_token'),
+    formatRefreshToken(next.id, next.secret),
+    granted.scope,
+  );
 }

@@ -1,4 +1,5 @@
 import {
+  ALGORITHMS,
   type Algorithm,
   exportPrivateJwk,
   generateSigningKey,
@@ -11,16 +12,37 @@ import {
   type VerificationKey,
 } from '@tessera/core';
 import type { KeyStore, StoredKey } from '@tessera/stores';
-import type { FastifyBaseLogger } from 'fastify';
+import { KekMismatchError } from './kek.js';
 import type { ServerSecrets } from './secrets.js';
 
+/** Where key lifecycle events are logged: pino's shape, so the app's logger fits as it is. */
+export interface KeyLog {
+  info(details: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Seconds verifiers may cache the JWKS (its `Cache-Control: max-age`). A key published this
+ * long ago is in every verifier's cache, or fetched on first sight of its `kid`.
+ */
+export const JWKS_MAX_AGE = 300;
+
+/** Options of {@link KeyManager.start}. */
 export interface KeyManagerOptions {
   store: KeyStore;
   secrets: ServerSecrets;
+  /** The configured algorithm (`TESSERA_SIGNING_ALG`): new keys use it, and a current key of another one is replaced. */
   alg: Algorithm;
   policy: Partial<RotationPolicy>;
   clock: () => number;
-  log?: FastifyBaseLogger;
+  /**
+   * Seconds a key of the configured algorithm is published as `next` before it replaces a
+   * current key of another algorithm. Default {@link JWKS_MAX_AGE}.
+   */
+  switchAfter?: number;
+  /** Replace a current key of another algorithm at once (`TESSERA_ROTATE_NOW`). Default false. */
+  switchNow?: boolean;
+  /** Default: no logging. */
+  log?: KeyLog;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -59,6 +81,26 @@ export class KeyManager {
     return this.#set.signingKey();
   }
 
+  /**
+   * Algorithms of the keys that sign now or will sign next, the current key's first: what
+   * discovery may announce. During an algorithm change that is both the old and the new one.
+   */
+  signingAlgorithms(): Algorithm[] {
+    const algs = [...this.#set.list('current'), ...this.#set.list('next')].map((k) => k.key.alg);
+    return [...new Set(algs)];
+  }
+
+  /**
+   * Algorithms this issuer's own verifier accepts: every asymmetric one, and HS256 only where an
+   * HS256 secret is configured or held. Safe to be broad because each key is pinned to its own
+   * algorithm (a token whose `alg` differs from its key's is refused, CVE-2015-9235), and needed
+   * because the algorithm may change while the process runs (another node, same store).
+   */
+  acceptedAlgorithms(): Algorithm[] {
+    const hmac = this.#options.alg === 'HS256' || this.#set.list().some((k) => k.key.alg === 'HS256');
+    return ALGORITHMS.filter((a) => a !== 'HS256' || hmac);
+  }
+
   async #load(): Promise<void> {
     const stored = await this.#options.store.list();
     const fingerprint = stored
@@ -73,7 +115,14 @@ export class KeyManager {
   }
 
   async #decode(k: StoredKey): Promise<ManagedKey> {
-    const jwk = JSON.parse(this.#options.secrets.open(k.privateJwk, k.kid));
+    let opened: string;
+    try {
+      opened = this.#options.secrets.open(k.privateJwk, k.kid);
+    } catch {
+      // AES-GCM's own words ("unable to authenticate data") name neither the key nor the fix.
+      throw new KekMismatchError(k.kid);
+    }
+    const jwk = JSON.parse(opened);
     const key = await importSigningJwk(jwk, { alg: k.alg as Algorithm });
     return manageKey(key, k.state, {
       createdAt: seconds(k.createdAt),
@@ -114,6 +163,43 @@ export class KeyManager {
     await this.#load();
     // A promotion consumes the next key; publish a fresh one at once.
     if (this.#set.due(seconds(now)).needsNext) {
+      await this.#insert('next', now);
+      await this.#load();
+    }
+    await this.#switchAlgorithm(now);
+  }
+
+  /**
+   * `TESSERA_SIGNING_ALG` changed on existing keys: a key of the configured algorithm is
+   * published as `next` and becomes `current` once it has been in the JWKS for `switchAfter`
+   * (at once with `switchNow`). The store holds one `next` key and cannot withdraw it, so a
+   * `next` of the old algorithm signs first (once published as long), making room. Tokens and
+   * discovery agree throughout: discovery lists the current and next keys' algorithms.
+   */
+  async #switchAlgorithm(now: number): Promise<void> {
+    const { alg, store } = this.#options;
+    const current = this.#set.list('current')[0];
+    if (!current || current.key.alg === alg) return;
+    const delay = this.#options.switchNow ? 0 : (this.#options.switchAfter ?? JWKS_MAX_AGE);
+    const published = (k: ManagedKey) => seconds(now) - k.createdAt >= delay;
+    let next = this.#set.list('next')[0];
+    if (next && next.key.alg !== alg) {
+      if (!published(next)) return;
+      if (await store.promote(next.key.kid, now)) this.#options.log?.info({ kid: next.key.kid }, 'signing key rotated');
+      await this.#load();
+      next = this.#set.list('next')[0];
+    }
+    if (!next) {
+      await this.#insert('next', now);
+      await this.#load();
+      next = this.#set.list('next')[0];
+    }
+    if (!next || next.key.alg !== alg || !published(next)) return;
+    if (await store.promote(next.key.kid, now)) {
+      this.#options.log?.info({ kid: next.key.kid, alg, previous: current.key.alg }, 'signing algorithm switched');
+    }
+    await this.#load();
+    if (this.#set.list('next').length === 0) {
       await this.#insert('next', now);
       await this.#load();
     }

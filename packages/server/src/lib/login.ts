@@ -1,101 +1,154 @@
-import type { User } from '@tessera/stores';
-import type { FastifyRequest } from 'fastify';
-import type { Tessera } from './context.js';
-import { type HttpError, tooManyRequests } from './http-errors.js';
+import type { Session, User, UserStore } from '@tessera/stores';
+import type { Config } from '../config.js';
+import { RefusalCodes, Refused } from './errors.js';
+import { createTokenSession, firstTokens, type GrantDeps, type GrantOptions, type TokenResponse } from './grants.js';
+import type { Metrics } from './metrics.js';
 import { MAX_PASSWORD_LENGTH, normalizeEmail, verifyPassword } from './passwords.js';
-import { type Claim, loginTargets, type ThrottleRule } from './throttle.js';
+import { type RevokeDeps, revokeSession, revokeSessions } from './revoke.js';
+import { type ClientInfo, createCookieSession, type SessionDeps } from './sessions.js';
+import { type LoginThrottle, loginTargets } from './throttle.js';
+
+/** What {@link login} uses. */
+export interface LoginDeps {
+  users: Pick<UserStore, 'findByEmail'>;
+  throttle: LoginThrottle;
+  metrics: Pick<Metrics, 'logins'>;
+  /** Hash verified against when a login names an unknown user, so both cost the same. */
+  dummyHash: string;
+}
+
+/** One login attempt, as the client sent it. */
+export interface LoginAttempt {
+  email: unknown;
+  password: unknown;
+  /** The client's address, throttled alongside the account. */
+  ip: string;
+  /** Which kind of login, for the metrics. */
+  mode: 'jwt' | 'session';
+}
 
 /**
- * Checks a login's credentials under throttling. Unknown users are verified against a dummy
- * hash, so they cost the same time and get the same answer as a wrong password; both count as
- * failures on the same identifiers. During a back-off every attempt gets 429, right password or not.
+ * Checks a login's credentials under throttling, by account and by client address. Unknown users
+ * are verified against a dummy hash, so they cost the same time and get the same answer as a
+ * wrong password; both count as failures on the same identifiers. During a back-off every attempt
+ * is refused, right password or not.
+ *
+ * @throws {Refused} `INVALID_CREDENTIALS` for a wrong email or password, `THROTTLED` during a back-off.
  */
-export async function checkCredentials(
-  t: Tessera,
-  request: FastifyRequest,
-  emailInput: unknown,
-  password: unknown,
-  mode: 'jwt' | 'session',
-  refused: () => HttpError,
-): Promise<User> {
-  const email = normalizeEmail(emailInput);
+export async function login(deps: LoginDeps, attempt: LoginAttempt): Promise<User> {
+  const email = normalizeEmail(attempt.email);
   // An unparseable identifier is still throttled, under its own (bounded) spelling.
-  const accountKey = email ?? (typeof emailInput === 'string' ? emailInput.trim().toLowerCase().slice(0, 256) : '');
-  const [account, ip] = loginTargets(accountKey, request.ip);
-  // Account and IP are both charged before the (slow) password check (see LoginThrottle.claim),
-  // so a burst of parallel guesses, at one account or sprayed over many from one address, meets
-  // the back-off at once instead of after every guess already ran. A success then takes the
-  // charges back: the account's counter is cleared, the address loses only this attempt's charge
-  // (one good password must not wipe out the failures of a spraying address).
-  const keys = [account[0], ip[0]];
-  let ipClaim: Claim | undefined;
-  let wait = 0;
-  // Marked in flight, and as holding from the moment it is charged, so a parallel attempt refused
-  // by this one's charge knows to wait for it; unmarked while it waits itself.
-  let attempt = t.throttle.begin(keys);
+  const account = email ?? (typeof attempt.email === 'string' ? attempt.email.trim().toLowerCase().slice(0, 256) : '');
   try {
-    for (let round = 0; ; round++) {
-      ({ wait, ipClaim } = await claimBoth(t, account, ip, attempt.hold));
-      if (wait === 0) break;
-      attempt.end();
-      // Refused while other attempts of this node hold charges on what blocks this one: a success
-      // takes its charge back, so wait for them and ask again; parallel logins with the right
-      // password are then not turned away by each other. A back-off with nothing in flight that
-      // could clear it is answered 429 at once.
-      const next = round < MAX_WAIT_ROUNDS ? await t.throttle.afterRefusal([account, ip]) : 'refuse';
-      if (next === 'refuse') {
-        t.metrics.logins.inc({ mode, result: 'throttled' });
-        throw tooManyRequests(wait);
-      }
-      if (next === 'wait') await t.throttle.inFlight(keys);
-      attempt = t.throttle.begin(keys);
+    const user = await deps.throttle.attempt(loginTargets(account, attempt.ip), () => checkPassword(deps, email, attempt.password));
+    deps.metrics.logins.inc({ mode: attempt.mode, result: 'success' });
+    return user;
+  } catch (err) {
+    if (err instanceof Refused) {
+      const result = err.code === RefusalCodes.THROTTLED ? 'throttled' : 'failure';
+      deps.metrics.logins.inc({ mode: attempt.mode, result });
     }
-    return await check(t, email, password, mode, refused, account[0], ipClaim);
-  } finally {
-    // Always unmarked, whatever threw (a store error included): a mark left behind would make
-    // later logins wait on it.
-    attempt.end();
+    throw err;
   }
 }
 
-/** Most rounds a login waits for this node's other attempts in flight before it is refused as throttled. */
-const MAX_WAIT_ROUNDS = 50;
-
-async function claimBoth(
-  t: Tessera,
-  account: [string, ThrottleRule],
-  ip: [string, ThrottleRule],
-  charging: () => void,
-): Promise<{ wait: number; ipClaim: Claim | undefined }> {
-  let wait = await t.throttle.retryAfter([account, ip]);
-  if (wait > 0) return { wait, ipClaim: undefined };
-  const accountClaim = await t.throttle.claim(...account, charging);
-  wait = accountClaim.wait;
-  if (wait > 0) return { wait, ipClaim: undefined };
-  const ipClaim = await t.throttle.claim(...ip, charging);
-  wait = ipClaim.wait;
-  if (wait > 0) await accountClaim.forgive(); // refused for the address: no guess at the account happened
-  return { wait, ipClaim };
-}
-
-async function check(
-  t: Tessera,
-  email: string | null,
-  password: unknown,
-  mode: 'jwt' | 'session',
-  refused: () => HttpError,
-  accountKey: string,
-  ipClaim: Claim | undefined,
-): Promise<User> {
-  const user = email ? await t.stores.users.findByEmail(email) : null;
+async function checkPassword(deps: LoginDeps, email: string | null, password: unknown): Promise<User> {
+  const user = email ? await deps.users.findByEmail(email) : null;
   const candidate = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH * 4 ? password : '';
-  const matches = await verifyPassword(user?.passwordHash ?? t.dummyHash, candidate);
-  if (!user || !matches || candidate === '') {
-    t.metrics.logins.inc({ mode, result: 'failure' });
-    throw refused();
-  }
-  await t.throttle.succeed(accountKey);
-  await ipClaim?.forgive();
-  t.metrics.logins.inc({ mode, result: 'success' });
+  const matches = await verifyPassword(user?.passwordHash ?? deps.dummyHash, candidate);
+  if (!user || !matches || candidate === '') throw new Refused(RefusalCodes.INVALID_CREDENTIALS, 'invalid email or password');
   return user;
+}
+
+/**
+ * What signing in takes beyond {@link login}: re-reading the user, ending sessions (the cap, or a
+ * login overtaken by a password change), and the cap itself.
+ */
+export type SignInDeps = LoginDeps &
+  RevokeDeps & {
+    users: Pick<UserStore, 'findById'>;
+    config: Pick<Config, 'maxSessionsPerUser'>;
+  };
+
+/** What {@link signInWithCookie} takes. */
+export type CookieSignInDeps = SignInDeps & SessionDeps;
+
+/** What {@link signInWithToken} takes. */
+export type TokenSignInDeps = SignInDeps & GrantDeps;
+
+/** A cookie login's outcome: the user, the cookie value `sid.secret` and the session's CSRF token. */
+export interface CookieSignIn {
+  user: User;
+  cookie: string;
+  csrfToken: string;
+}
+
+/**
+ * Cookie login: checks the credentials ({@link login}), creates a session, and hands it out only
+ * once {@link confirmLogin} has held and the user's sessions are within the cap.
+ *
+ * @throws {Refused} as {@link login}; `INVALID_CREDENTIALS` too when the password changed meanwhile.
+ */
+export async function signInWithCookie(deps: CookieSignInDeps, attempt: LoginAttempt, client: ClientInfo): Promise<CookieSignIn> {
+  const user = await login(deps, attempt);
+  const { session, cookie, csrfToken } = await createCookieSession(deps, user, client);
+  await confirmLogin(deps, user, session);
+  return { user, cookie, csrfToken };
+}
+
+/**
+ * Token login (the password grant): checks the credentials ({@link login}), creates a refresh
+ * family, and issues tokens only once {@link confirmLogin} has held and the user's sessions are
+ * within the cap.
+ *
+ * @throws {Refused} as {@link login}; `INVALID_CREDENTIALS` too when the password changed meanwhile.
+ */
+export async function signInWithToken(
+  deps: TokenSignInDeps,
+  attempt: LoginAttempt,
+  client: ClientInfo,
+  options: GrantOptions,
+): Promise<TokenResponse> {
+  const user = await login(deps, attempt);
+  const created = await createTokenSession(deps, user, client, options);
+  await confirmLogin(deps, user, created.session);
+  return firstTokens(deps, user, created, options);
+}
+
+/**
+ * Between creating a login's session and handing it out: re-reads the user's password hash, and
+ * ends the session if it is no longer the hash the login verified. A password change sets the
+ * hash first, then lists and revokes the live sessions; a session created before that listing is
+ * revoked by it, and one created after it sees the new hash here, so no login with the old
+ * password outlives the change. Then enforces the per-user session cap.
+ *
+ * @throws {Refused} `INVALID_CREDENTIALS`, as for a wrong password: the one verified is no longer the password.
+ */
+async function confirmLogin(deps: SignInDeps, user: User, session: Session): Promise<void> {
+  const current = await deps.users.findById(user.id);
+  if (current?.passwordHash !== user.passwordHash) {
+    await revokeSession(deps, session.id, 'password_change');
+    throw new Refused(RefusalCodes.INVALID_CREDENTIALS, 'invalid email or password');
+  }
+  await enforceSessionCap(deps, user.id, session.id);
+}
+
+/** Least recently used first; ties by age, then id, so every node picks the same ones. */
+const leastRecentlyUsed = (a: Session, b: Session): number =>
+  a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Keeps a user's live sessions within `config.maxSessionsPerUser`: past it, the least recently
+ * used ones (never `keep`, the login's own) end, each with its revocation event, events first.
+ */
+async function enforceSessionCap(deps: SignInDeps, userId: string, keep: string): Promise<void> {
+  const live = await deps.stores.sessions.listActive(userId, deps.clock());
+  const excess = live.length - deps.config.maxSessionsPerUser;
+  if (excess <= 0) return;
+  const evicted = live
+    .filter((s) => s.id !== keep)
+    .sort(leastRecentlyUsed)
+    .slice(0, excess)
+    .map((s) => s.id);
+  await revokeSessions(deps, evicted, 'session_limit');
 }

@@ -3,7 +3,9 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 /** The server's Prometheus metrics, on a registry of its own (several apps can live in one process, as in tests). */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tessera_process_' });
+  // The namespace alone: the default names already start with `process_` or `nodejs_`, so any
+  // longer prefix says a word twice (`tessera_process_process_cpu_seconds_total`).
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const metrics = {
     registry,
     logins: new Counter({

@@ -9,6 +9,47 @@ export interface RedisPublisher {
   quit(): Promise<unknown>;
 }
 
+/** The connection events of an ioredis client that {@link watchRedis} listens to. */
+export interface RedisConnection {
+  on(event: 'error' | 'end' | 'ready', listener: (err?: unknown) => void): unknown;
+}
+
+/** Where {@link watchRedis} logs: pino's shape, so the app's logger fits as it is. */
+export interface RedisLog {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * Logs a Redis connection's state changes, one structured line each: `{ redis: 'down', err }`
+ * when it goes down (or closes), `{ redis: 'up' }` when it is ready. Listening to 'error' also
+ * keeps ioredis from printing every failed reconnect attempt, as it does when nobody listens.
+ * Only the error code is logged, never a message that could carry the URL and its password.
+ */
+export function watchRedis(client: RedisConnection, log: RedisLog): void {
+  let up: boolean | undefined;
+  client.on('ready', () => {
+    if (up === true) return;
+    up = true;
+    log.info({ redis: 'up' }, 'Redis connection ready');
+  });
+  client.on('error', (err) => {
+    if (up === false) return;
+    up = false;
+    const code = (err as { code?: unknown } | undefined)?.code;
+    const name = err instanceof Error ? err.name : 'unknown';
+    log.warn(
+      { redis: 'down', err: typeof code === 'string' ? code : name },
+      'Redis unreachable; verifiers catch up through the revocation feed',
+    );
+  });
+  client.on('end', () => {
+    if (up === false) return;
+    up = false;
+    log.info({ redis: 'down', err: 'closed' }, 'Redis connection closed');
+  });
+}
+
 export function toWire(e: RevocationEvent, at?: number): WireEvent {
   return { cursor: e.cursor, sid: e.sid, sub: e.sub, not_before: e.notBefore, until: e.until, ...(at !== undefined ? { at } : {}) };
 }
@@ -23,6 +64,8 @@ const SEEN_MAX = 10_000;
 export class RevocationBus {
   #listeners = new Set<(e: WireEvent) => void>();
   #seen = new Set<string>();
+  /** Cursors relayed to SSE subscribers only: if this node turns out to be their writer, it still owes Redis a copy. */
+  #relayedOnly = new Set<string>();
   #redis: RedisPublisher | null;
   #channel: string;
   #onError: (err: unknown) => void;
@@ -34,19 +77,41 @@ export class RevocationBus {
   }
 
   /** Marks an event as already published (events a node finds in the store at start). Returns false if it was. */
-  remember(event: RevocationEvent): boolean {
+  remember(event: Pick<RevocationEvent, 'cursor'>): boolean {
     if (this.#seen.has(event.cursor)) return false;
     this.#seen.add(event.cursor);
     if (this.#seen.size > SEEN_MAX) this.#seen.delete(this.#seen.values().next().value as string);
     return true;
   }
 
-  /** Publishes an event unless it went out already. */
+  /** Publishes an event this node wrote, unless it went out already. */
   publish(event: RevocationEvent, at?: number): void {
-    if (!this.remember(event)) return;
     const wire = toWire(event, at);
+    if (!this.remember(event)) {
+      // This node's own LISTEN may hand its event to `relay` before the writer gets here.
+      if (this.#relayedOnly.delete(event.cursor)) this.publishRemote(wire);
+      return;
+    }
     for (const listener of this.#listeners) listener(wire);
     // Redis being down loses nothing: verifiers catch up through GET /v1/revocations when they reconnect.
+    this.#redis?.publish(this.#channel, JSON.stringify(wire)).catch(this.#onError);
+  }
+
+  /**
+   * Gives an event another node wrote to this node's SSE subscribers only, unless it went out
+   * already: that node publishes it to Redis itself, and a copy from every node would multiply
+   * each event by the number of nodes. Returns false if it went out already.
+   */
+  relay(wire: WireEvent): boolean {
+    if (!this.remember(wire)) return false;
+    this.#relayedOnly.add(wire.cursor);
+    if (this.#relayedOnly.size > SEEN_MAX) this.#relayedOnly.delete(this.#relayedOnly.values().next().value as string);
+    for (const listener of this.#listeners) listener(wire);
+    return true;
+  }
+
+  /** Publishes an event to Redis only (one this node already relayed, that never showed up there). */
+  publishRemote(wire: WireEvent): void {
     this.#redis?.publish(this.#channel, JSON.stringify(wire)).catch(this.#onError);
   }
 

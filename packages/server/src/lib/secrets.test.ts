@@ -1,6 +1,16 @@
-import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseRefreshToken, parseSessionCookie, randomId, randomSecret, safeEqual, sha256Hex, sha256Matches } from './secrets.js';
+import {
+  parseRefreshToken,
+  parseSessionCookie,
+  randomId,
+  randomSecret,
+  ServerSecrets,
+  safeEqual,
+  sha256Hex,
+  sha256Matches,
+} from './secrets.js';
 
 describe('secrets', () => {
   it('sha256Hex is lowercase hex SHA-256 of the UTF-8 text', () => {
@@ -31,6 +41,20 @@ describe('secrets', () => {
     expect(safeEqual('abc', 'abd')).toBe(false);
     expect(safeEqual('abc', 'abcd')).toBe(false);
     expect(safeEqual('é', 'e\u0301')).toBe(false);
+  });
+
+  it('csrfToken is a function of the KEK and the session id alone: 43 base64url characters, never the id', () => {
+    const kek = randomBytes(32);
+    const sid = randomId();
+    const token = new ServerSecrets(kek).csrfToken(sid);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Another instance over the same key (a restart, another node) derives the same token.
+    expect(new ServerSecrets(Buffer.from(kek)).csrfToken(sid)).toBe(token);
+    expect(new ServerSecrets(randomBytes(32)).csrfToken(sid)).not.toBe(token);
+    expect(new ServerSecrets(kek).csrfToken(randomId())).not.toBe(token);
+    expect(token).not.toContain(sid);
+    // Its own key: not the refresh-rotation key's output for the same input.
+    expect(Object.values(new ServerSecrets(kek).successor(sid, ''))).not.toContain(token);
   });
 
   it('parses only well-formed session cookies and refresh tokens', () => {

@@ -35,11 +35,13 @@ export function sha256Matches(secret: string, expectedHex: string): boolean {
   return diff === 0;
 }
 
-/** Compares two strings in constant time (for equal lengths; the length itself is not secret here). */
+/**
+ * Compares two strings in constant time, their lengths included: both are hashed first and the
+ * fixed-size digests compared, so neither an early exit on a length mismatch nor the comparison
+ * itself tells a prober how long the secret is or how much of it matched.
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
@@ -71,16 +73,32 @@ export function parseSessionCookie(value: unknown): { sid: string; secret: strin
  * Server-side secrets derived from the key-encryption key: the KEK itself encrypts private
  * JWKs at rest (AES-256-GCM, `kid` as associated data), and a derived key makes each refresh
  * token's successor a pure function of the token, so two tabs refreshing with one token at
- * once receive the same successor without the store ever holding a plaintext token.
+ * once receive the same successor without the store ever holding a plaintext token. Another
+ * derived key makes a cookie session's CSRF token a function of its id, so no store keeps it.
+ * Everything here follows from the KEK alone: every node sharing `TESSERA_KEK` (or the data
+ * directory's `kek` file) derives the same values, before and after a restart.
  */
 export class ServerSecrets {
   readonly #kek: Buffer;
   readonly #rotationKey: Buffer;
+  readonly #csrfKey: Buffer;
 
   constructor(kek: Buffer) {
     if (kek.length !== 32) throw new Error('the key-encryption key must be 32 bytes');
     this.#kek = kek;
     this.#rotationKey = Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'tessera refresh rotation v1', 32));
+    // A key of its own: a CSRF token is handed to the client, and must reveal nothing about
+    // the key that derives refresh tokens.
+    this.#csrfKey = Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'tessera csrf token v1', 32));
+  }
+
+  /**
+   * The double-submit CSRF token of cookie session `sid`: HMAC-SHA-256 under a key derived from
+   * the KEK, base64url (43 characters). Unguessable without the key even though the session id
+   * is not secret (it is listed in `GET /v1/sessions`), and never stored.
+   */
+  csrfToken(sid: string): string {
+    return createHmac('sha256', this.#csrfKey).update(sid).digest('base64url');
   }
 
   /** Encrypts `plaintext` bound to `context`: `v1.iv.ciphertext.tag`. */

@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest, tooManyRequests, unauthorized } from '../lib/http-errors.js';
-import { hashPassword, passwordProblem, verifyPassword } from '../lib/passwords.js';
-import { revokeUserSessions } from '../lib/revoke.js';
-import { ACCOUNT_RULE } from '../lib/throttle.js';
-import { type Auth, authPreHandler } from '../plugins/authenticate.js';
-import { errorSchema } from './schemas.js';
+import { changePassword, type PasswordChangeDeps } from '../lib/password-change.js';
+import { requireAuth } from '../plugins/authenticate.js';
+import { BODY_ERRORS, errors, noContent, security } from './schemas.js';
 
 /** `GET /v1/me` and `POST /v1/me/password`. */
 export async function meRoutes(app: FastifyInstance): Promise<void> {
-  const t = app.tessera;
-  const auth = authPreHandler(t);
+  const { config, stores, clock, throttle, metrics, revocations, bus, leeway } = app.tessera;
+  const passwords: PasswordChangeDeps = { stores, clock, throttle, metrics, config, revocations, bus, leeway };
+  const auth = app.authenticateUser;
 
   app.get(
     '/v1/me',
@@ -18,35 +16,42 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Who am I: from the token alone for Bearer (no store read), from the session store for cookies',
         tags: ['accounts'],
+        security: security.user,
         response: {
           200: {
+            description: 'The user: `id` equals `sub`; `email` only when known (a Bearer token carries it or not), `name` null when unset',
             type: 'object',
+            required: ['sub', 'id', 'name', 'auth', 'sid'],
             properties: {
+              sub: { type: 'string' },
               id: { type: 'string' },
               email: { type: 'string' },
               name: { type: ['string', 'null'] },
-              auth: { type: 'string' },
+              auth: { type: 'string', enum: ['jwt', 'session'] },
               sid: { type: ['string', 'null'] },
             },
           },
-          401: errorSchema,
+          ...errors(400, 401, 503),
         },
       },
     },
     async (request) => {
-      const a = request.auth as Auth;
+      const a = requireAuth(request);
       if (a.kind === 'jwt') {
         const { claims } = a;
+        // Userinfo shape (OIDC Core §5.3): `sub` always; `id` kept for existing callers. `name` is
+        // null rather than absent when unknown, so both kinds of answer have the same members.
         return {
+          sub: claims.sub,
           id: claims.sub,
           auth: 'jwt',
           sid: a.sid,
           ...(claims.email ? { email: claims.email } : {}),
-          ...(claims.name ? { name: claims.name } : {}),
+          name: claims.name ?? null,
         };
       }
       const { user } = a;
-      return { id: user.id, email: user.email, name: user.name, auth: 'session', sid: a.sid };
+      return { sub: user.id, id: user.id, email: user.email, name: user.name ?? null, auth: 'session', sid: a.sid };
     },
   );
 
@@ -57,31 +62,26 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Change my password; my other sessions are revoked',
         tags: ['accounts'],
+        security: security.userChange,
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: {
           type: 'object',
           required: ['current_password', 'new_password'],
           additionalProperties: false,
           properties: { current_password: { type: 'string', maxLength: 4096 }, new_password: { type: 'string', maxLength: 4096 } },
         },
-        response: { 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+        response: {
+          204: noContent('Changed; every other session of the user is revoked'),
+          ...errors(...BODY_ERRORS, 401, 403, 429, 503, {
+            400: 'Malformed request, a wrong current password (`invalid_grant`), or a new password the policy refuses (`weak_password`)',
+          }),
+        },
       },
     },
     async (request, reply) => {
-      const a = request.auth as Auth;
-      const user = await t.stores.users.findById(a.userId);
-      if (!user) throw unauthorized('the account no longer exists', false);
-      const key = `password:acct:${user.id}`;
-      // Charged before the check, cleared once the current password is right (see LoginThrottle.claim).
-      const { wait } = await t.throttle.claim(key, ACCOUNT_RULE);
-      if (wait > 0) throw tooManyRequests(wait);
-      if (!(await verifyPassword(user.passwordHash, request.body.current_password))) {
-        throw badRequest('the current password is wrong', 'invalid_grant');
-      }
-      await t.throttle.succeed(key);
-      const problem = passwordProblem(request.body.new_password, user.email);
-      if (problem) throw badRequest(problem, 'weak_password');
-      await t.stores.users.updatePassword(user.id, await hashPassword(request.body.new_password), t.clock());
-      await revokeUserSessions(t, user.id, 'password_change', a.sid ?? undefined);
+      const a = requireAuth(request);
+      const { current_password, new_password } = request.body;
+      await changePassword(passwords, { userId: a.userId, sid: a.sid, currentPassword: current_password, newPassword: new_password });
       return reply.code(204).send();
     },
   );

@@ -24,14 +24,15 @@ export interface CatchUpSink {
  * catch-up must still read. Rejects when a page cannot be read; what was applied stays applied.
  */
 export async function catchUp(
-  options: Pick<ResolvedFeedOptions, 'issuer' | 'fetch'>,
+  options: Pick<ResolvedFeedOptions, 'issuer' | 'fetch' | 'authorization'>,
   from: string | null,
   sink: CatchUpSink,
 ): Promise<void> {
   let since = from;
+  const headers: Record<string, string> = options.authorization !== null ? { authorization: options.authorization } : {};
   for (let page = 0; page < MAX_PAGES; page++) {
     const url = `${options.issuer}/v1/revocations?since=${encodeURIComponent(since ?? '0')}&limit=${PAGE_SIZE}`;
-    const res = await options.fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await options.fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (res.status === 400 && since !== null) {
       // Our cursor is not one of this feed's (the auth server's database was replaced, say):
       // start over from the oldest retained event; the rules are idempotent.
@@ -40,7 +41,10 @@ export async function catchUp(
       since = null;
       continue;
     }
-    if (!res.ok) throw new Error(`revocation catch-up answered ${res.status}`);
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`revocation catch-up answered ${res.status}`);
+    }
     const body = (await res.json()) as { events?: WireEvent[] };
     const events = Array.isArray(body.events) ? body.events : [];
     for (const e of events) {

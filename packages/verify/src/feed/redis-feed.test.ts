@@ -2,7 +2,7 @@ import { ErrorCodes } from '@tessera/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type ResourceVerifier } from '../index.js';
-import { type AuthServer, startAuthServer } from '../test-auth-server.js';
+import { type AuthServer, FEED_CREDENTIALS, startAuthServer } from '../test-auth-server.js';
 import { codeOf, manualClock, poll, REDIS_URL, redisAvailable, uniqueChannel } from '../test-support.js';
 
 // Skips outside CI when Redis is down (saying why); throws, failing this file, in CI.
@@ -20,7 +20,7 @@ describe.skipIf(!redisUp)('revocation feed over Redis pub/sub', () => {
       issuer: auth.issuer,
       audience: auth.issuer,
       jwksUri: `${auth.issuer}/.well-known/jwks.json`,
-      revocations: { source: 'redis', redis: REDIS_URL, channel },
+      revocations: { source: 'redis', redis: REDIS_URL, channel, credentials: FEED_CREDENTIALS },
       clock: auth.t.clock,
     });
     await verifier.ready();

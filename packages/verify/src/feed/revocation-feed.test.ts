@@ -10,14 +10,15 @@ import {
   verifyRequest,
   type WireEvent,
 } from '../index.js';
-import { type AuthServer, startAuthServer } from '../test-auth-server.js';
+import { type AuthServer, FEED_CREDENTIALS, feedHeaders, startAuthServer } from '../test-auth-server.js';
 import { codeOf, type GatedFetch, gatedFetch, poll } from '../test-support.js';
 
 /** Revocations reach a connected verifier in well under this (the design goal is 100 ms p99). */
 const PROPAGATION_MS = 2_000;
 
 function verifierFor(auth: AuthServer, revocations: ResourceVerifierOptions['revocations'] = {}): ResourceVerifier {
-  const options = typeof revocations === 'object' ? { minRetryMs: 10, maxRetryMs: 50, ...revocations } : revocations;
+  const options =
+    typeof revocations === 'object' ? { minRetryMs: 10, maxRetryMs: 50, credentials: FEED_CREDENTIALS, ...revocations } : revocations;
   return createVerifier({
     issuer: auth.issuer,
     audience: auth.issuer,
@@ -43,7 +44,7 @@ async function refusedAsRevoked(verifier: ResourceVerifier, token: string, timeo
 }
 
 async function cursors(auth: AuthServer): Promise<string[]> {
-  const res = await fetch(`${auth.issuer}/v1/revocations?since=0`);
+  const res = await fetch(`${auth.issuer}/v1/revocations?since=0`, { headers: feedHeaders() });
   const body = (await res.json()) as { events: WireEvent[] };
   return body.events.map((e) => e.cursor);
 }
@@ -141,7 +142,10 @@ describe('revocation feed (SSE) against the real auth server', () => {
 
     const abort = new AbortController();
     try {
-      const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': before }, signal: abort.signal });
+      const res = await fetch(`${auth.issuer}/v1/revocations/stream`, {
+        headers: { ...feedHeaders(), 'last-event-id': before },
+        signal: abort.signal,
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const replayed = await readEvents(res, 3);
@@ -170,7 +174,7 @@ describe('revocation feed (SSE) against the real auth server', () => {
       const abort = new AbortController();
       try {
         const res = await fetch(`${auth.issuer}/v1/revocations/stream${init.query ?? ''}`, {
-          headers: init.headers ?? {},
+          headers: { ...feedHeaders(), ...init.headers },
           signal: abort.signal,
         });
         expect(res.status).toBe(200);
@@ -182,7 +186,11 @@ describe('revocation feed (SSE) against the real auth server', () => {
   });
 
   it('HEAD on the stream answers its headers and ends', async () => {
-    const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { method: 'HEAD', signal: AbortSignal.timeout(PROPAGATION_MS) });
+    const res = await fetch(`${auth.issuer}/v1/revocations/stream`, {
+      method: 'HEAD',
+      headers: feedHeaders(),
+      signal: AbortSignal.timeout(PROPAGATION_MS),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await res.text()).toBe('');
@@ -193,10 +201,12 @@ describe('revocation feed (SSE) against the real auth server', () => {
     await auth.logout((await auth.login(email)).access_token);
     const all = await cursors(auth);
     const ahead = String(BigInt(all.at(-1) as string) + 1000n);
-    expect((await fetch(`${auth.issuer}/v1/revocations?since=${ahead}`)).status).toBe(400);
-    expect((await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': ahead } })).status).toBe(400);
+    expect((await fetch(`${auth.issuer}/v1/revocations?since=${ahead}`, { headers: feedHeaders() })).status).toBe(400);
+    expect((await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { ...feedHeaders(), 'last-event-id': ahead } })).status).toBe(
+      400,
+    );
 
-    const feed = new RevocationFeed({ issuer: auth.issuer, clock: auth.t.clock });
+    const feed = new RevocationFeed({ issuer: auth.issuer, clock: auth.t.clock, credentials: FEED_CREDENTIALS });
     // As if kept from an earlier database whose sequence had gone further.
     feed.apply({ cursor: ahead, sid: 'from-before', sub: null, not_before: 1, until: 9e9 });
     await feed.catchUp();
@@ -205,7 +215,7 @@ describe('revocation feed (SSE) against the real auth server', () => {
   });
 
   it('refuses a Last-Event-ID that is not a cursor of this feed', async () => {
-    const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { 'last-event-id': 'not a cursor!' } });
+    const res = await fetch(`${auth.issuer}/v1/revocations/stream`, { headers: { ...feedHeaders(), 'last-event-id': 'not a cursor!' } });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_request' });
   });

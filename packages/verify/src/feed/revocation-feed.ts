@@ -1,13 +1,13 @@
 import { RevocationList, type RevocationRule, type WireEvent } from '@tessera/core';
 import { readFeedCache, writeFeedCache } from './cache-file.js';
 import { catchUp } from './catch-up.js';
-import { type ResolvedFeedOptions, type RevocationFeedOptions, resolveFeedOptions } from './options.js';
+import { type FeedCredentials, type ResolvedFeedOptions, type RevocationFeedOptions, resolveFeedOptions } from './options.js';
 import { RedisSource, type RedisSubscriber } from './redis-source.js';
 import type { LiveSource } from './source.js';
 import { SseSource } from './sse-source.js';
 import { isWireEvent, laterCursor } from './wire.js';
 
-export type { RedisSubscriber, RevocationFeedOptions, WireEvent };
+export type { FeedCredentials, RedisSubscriber, RevocationFeedOptions, WireEvent };
 
 /** What {@link RevocationFeed.status} reports. */
 export interface FeedStatus {

@@ -3,7 +3,10 @@ import type { LiveSource, SourceHooks } from './source.js';
 import { createSseParser } from './sse-parser.js';
 
 /** What the SSE source needs of the feed's options. */
-export type SseSourceOptions = Pick<ResolvedFeedOptions, 'issuer' | 'fetch' | 'sseIdleTimeoutMs' | 'minRetryMs' | 'maxRetryMs'>;
+export type SseSourceOptions = Pick<
+  ResolvedFeedOptions,
+  'issuer' | 'fetch' | 'sseIdleTimeoutMs' | 'minRetryMs' | 'maxRetryMs' | 'authorization'
+>;
 
 /** What the SSE source needs of the feed's cursor. */
 export interface SseCursor {
@@ -68,6 +71,7 @@ export class SseSource implements LiveSource {
   /** One connection, from the request to the end of the stream. */
   async #stream(abort: AbortController): Promise<void> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.#o.authorization !== null) headers.authorization = this.#o.authorization;
     const resumeAfter = this.#cursor.current();
     if (resumeAfter !== null) headers['last-event-id'] = resumeAfter;
     // A server that takes the connection but never answers is as dead as a silent stream.
@@ -78,7 +82,11 @@ export class SseSource implements LiveSource {
       .finally(() => clearTimeout(answerTimer));
     // A Last-Event-ID this feed does not know: resume from the oldest retained event next time.
     if (res.status === 400 && resumeAfter !== null) this.#cursor.forget();
-    if (!res.ok || !res.body) throw new Error(`revocation stream answered ${res.status}`);
+    // A 401 (no or wrong credentials) is retried like any failure: the feed stays down meanwhile.
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`revocation stream answered ${res.status}`);
+    }
     if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream'))
       throw new Error('revocation stream is not text/event-stream');
     const parse = createSseParser((ev) => {

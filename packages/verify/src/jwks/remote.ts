@@ -2,21 +2,38 @@ import { Buffer } from 'node:buffer';
 import { type Algorithm, importJwks, type KeyResolver, OptionError, type VerificationKey } from '@tessera/core';
 import { readJsonObject, writeJsonAtomically } from '../lib/persisted-file.js';
 
-/** Options for {@link RemoteJwks}. Durations in milliseconds. */
+/** Node runs a timer longer than 2^31 - 1 ms after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The least and most each timing option of {@link RemoteJwks} takes (ms). A cache time or
+ * cooldown of 0 would let every request with an unknown `kid` fetch the JWKS (the auth server
+ * amplifies whatever a service is sent); a fetch timeout shorter than a round trip would never
+ * succeed; past the timer limit a timeout would fire after 1 ms.
+ */
+export const JWKS_TIMING_BOUNDS = {
+  minCacheMs: [1_000, Number.MAX_SAFE_INTEGER],
+  maxCacheMs: [1_000, Number.MAX_SAFE_INTEGER],
+  defaultCacheMs: [1_000, Number.MAX_SAFE_INTEGER],
+  cooldownMs: [1_000, Number.MAX_SAFE_INTEGER],
+  timeoutMs: [100, MAX_TIMER_MS],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** Options for {@link RemoteJwks}. Durations in milliseconds, each within {@link JWKS_TIMING_BOUNDS}. */
 export interface RemoteJwksOptions {
   /** The JWKS URL, e.g. `https://auth.example/.well-known/jwks.json`. Required. */
   url: string;
   /** Algorithms to accept from the set. Default: ES256, EdDSA, RS256, PS256. */
   algorithms?: readonly Algorithm[];
-  /** Fewest ms to cache a response, whatever its `max-age`. Default 30 000. */
+  /** Fewest ms to cache a response, whatever its `max-age`. Default 30 000, at least 1 000. */
   minCacheMs?: number;
-  /** Most ms to cache a response, whatever its `max-age`. Default 3 600 000. */
+  /** Most ms to cache a response, whatever its `max-age`. Default 3 600 000, at least 1 000 and at least `minCacheMs`. */
   maxCacheMs?: number;
-  /** Cache time when the response has no `max-age`. Default 300 000. */
+  /** Cache time when the response has no `max-age`. Default 300 000, at least 1 000. */
   defaultCacheMs?: number;
-  /** After a refetch for an unknown `kid`, no other such refetch for this long. Default 10 000. */
+  /** After a refetch for an unknown `kid`, no other such refetch for this long. Default 10 000, at least 1 000. */
   cooldownMs?: number;
-  /** Fetch timeout. Default 3 000. */
+  /** Fetch timeout. Default 3 000, at least 100, at most 2 147 483 647. */
   timeoutMs?: number;
   /** Keep the last good JWKS in this file, so a service restarted while the auth server is down still verifies. Default: none. */
   cacheFile?: string;
@@ -121,9 +138,13 @@ export class RemoteJwks implements KeyResolver {
       ...(options.cacheFile ? { cacheFile: options.cacheFile } : {}),
       ...(options.algorithms ? { algorithms: options.algorithms } : {}),
     };
-    for (const k of ['minCacheMs', 'maxCacheMs', 'defaultCacheMs', 'cooldownMs', 'timeoutMs'] as const) {
-      if (!Number.isFinite(this.#o[k]) || this.#o[k] < 0) throw new OptionError(`"${k}" must be a non-negative number`);
+    for (const [k, [least, most]] of Object.entries(JWKS_TIMING_BOUNDS) as [keyof typeof JWKS_TIMING_BOUNDS, readonly [number, number]][]) {
+      const v = this.#o[k];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < least || v > most) {
+        throw new OptionError(`"jwks.${k}" must be a number of ms from ${least} to ${most}`);
+      }
     }
+    if (this.#o.maxCacheMs < this.#o.minCacheMs) throw new OptionError('"jwks.maxCacheMs" must be at least "jwks.minCacheMs"');
   }
 
   /** The key for `kid`, from memory. Starts a background refresh when the cache time has passed. */

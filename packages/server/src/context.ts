@@ -1,11 +1,12 @@
 import type { Issuer, RevocationList, Verifier } from '@tessera/core';
 import type { Stores } from '@tessera/stores';
-import type { Config } from '../config.js';
-import type { KeyManager } from './key-manager.js';
-import type { Metrics } from './metrics.js';
-import type { RevocationBus } from './revocation-bus.js';
-import type { ServerSecrets } from './secrets.js';
-import type { LoginThrottle } from './throttle.js';
+import type { Config } from './config.js';
+import type { KeyManager } from './lib/key-manager.js';
+import type { Metrics } from './lib/metrics.js';
+import type { RevocationBus } from './lib/revocation-bus.js';
+import type { ServerSecrets } from './lib/secrets.js';
+import type { StoreHealth } from './lib/store-health.js';
+import type { LoginThrottle } from './lib/throttle.js';
 
 /** Everything the routes share, decorated on the Fastify instance as `app.tessera`. */
 export interface Tessera {
@@ -27,6 +28,8 @@ export interface Tessera {
   bus: RevocationBus;
   /** Leeway verifiers allow, seconds; revocation events outlive tokens by this much. */
   leeway: number;
+  /** Store outages requests have seen: readiness fails with them, and the log says so once. */
+  storeHealth: StoreHealth;
 }
 
 declare module 'fastify' {
