@@ -200,3 +200,15 @@ describe('TESSERA_WORKERS with a database the processes cannot share', () => {
     expect(() => loadConfig({ TESSERA_WORKERS: '2', TESSERA_DATABASE_URL: 'sqlite:./data/x.db' })).not.toThrow();
   });
 });
+
+// TESSERA_SESSION_STORE=redis over SQLite answered 500 to every token login: SQLite's refresh-token
+// table references its (then empty) sessions table.
+describe('TESSERA_SESSION_STORE=redis over SQLite', () => {
+  it('is refused at start, naming TESSERA_SESSION_STORE', () => {
+    const env = { TESSERA_REDIS_URL: 'redis://127.0.0.1:6379', TESSERA_SESSION_STORE: 'redis' };
+    expect(() => loadConfig({ ...env, TESSERA_DATABASE_URL: 'sqlite:./data/x.db' })).toThrow(/^TESSERA_SESSION_STORE: /);
+    expect(() =>
+      loadConfig({ ...env, TESSERA_DATABASE_URL: 'postgres://db/x', TESSERA_KEK: Buffer.alloc(32).toString('base64url') }),
+    ).not.toThrow();
+  });
+});

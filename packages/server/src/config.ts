@@ -256,9 +256,20 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.sessionIdleTtl > config.sessionAbsoluteTtl) {
     throw new ConfigError('TESSERA_SESSION_IDLE_TTL', 'must not exceed TESSERA_SESSION_ABSOLUTE_TTL');
   }
+  // SQLite's refresh-token table references its sessions table, which stays empty when sessions
+  // live in Redis; one node needs no shared sessions anyway.
+  if (config.sessionStore === 'redis' && config.databaseUrl.startsWith('sqlite:')) {
+    throw new ConfigError(
+      'TESSERA_SESSION_STORE',
+      'redis needs a PostgreSQL database (TESSERA_DATABASE_URL=postgres://…); with SQLite keep sessions in the database',
+    );
+  }
   // Each worker would hold a database of its own: users, sessions and keys on one are unknown to the others.
   if (config.workers > 1 && (config.databaseUrl === 'memory:' || config.databaseUrl === 'sqlite::memory:')) {
-    throw new ConfigError('TESSERA_WORKERS', `above 1 needs a database the processes share (a SQLite file or PostgreSQL), not ${config.databaseUrl}`);
+    throw new ConfigError(
+      'TESSERA_WORKERS',
+      `above 1 needs a database the processes share (a SQLite file or PostgreSQL), not ${config.databaseUrl}`,
+    );
   }
   // Without it a PostgreSQL node would seal the signing keys with a random key of its own: the
   // next node, or the same one restarted, could not open them. Refused at the first start instead.

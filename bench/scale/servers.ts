@@ -1,0 +1,156 @@
+// The auth servers of the scale benchmark: real processes (packages/server/dist/bin.js), one per
+// backend, so that TESSERA_WORKERS (node:cluster) can be compared and every backend pays the
+// same process and HTTP costs. Each gets a fresh PostgreSQL database or SQLite file and a Redis
+// key prefix of its own, removed at the end.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+const SERVER_BIN = fileURLToPath(new URL('../../packages/server/dist/bin.js', import.meta.url));
+
+/** PostgreSQL with a role that may create databases; Redis. Overridable as in the tests. */
+export const ADMIN_URL = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Credentials of the resource server allowed to read the revocation feed (the SSE subscriber). */
+export const FEED_CLIENT = { id: 'bench-feed', secret: randomBytes(18).toString('base64url') };
+
+/** A running auth server. */
+export interface Server {
+  name: string;
+  port: number;
+  base: string;
+  child: ChildProcess;
+  output(): string;
+}
+
+const children = new Set<ChildProcess>();
+const databases: string[] = [];
+const prefixes: string[] = [];
+const dirs: string[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no port'));
+      probe.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh PostgreSQL database; its URL. Dropped by {@link cleanUp}. */
+export async function createDatabase(): Promise<string> {
+  const name = `tessera_bench_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  databases.push(name);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh SQLite URL in a temp dir. Removed by {@link cleanUp}. */
+export function sqliteUrl(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-scale-'));
+  dirs.push(dir);
+  return `sqlite:${join(dir, 'bench.db')}`;
+}
+
+/** A Redis key prefix for one deployment, deleted by {@link cleanUp}. */
+export function redisPrefix(): string {
+  const prefix = `tessera-bench-${process.pid}-${randomBytes(4).toString('hex')}:`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+/** Starts `bin.js` with `env` (plus the bench's common settings) and waits for /healthz. */
+export async function startServer(name: string, env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [SERVER_BIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TESSERA_LOG_LEVEL: 'warn',
+      TESSERA_ISSUER: base,
+      TESSERA_RESOURCE_SERVERS: `${FEED_CLIENT.id}:${FEED_CLIENT.secret}`,
+      // Every bench user signs up from 127.0.0.1, and logs in over and over.
+      TESSERA_SIGNUPS_PER_HOUR: '1000000',
+      TESSERA_MAX_SESSIONS_PER_USER: '100000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let out = '';
+  const keep = (chunk: string) => {
+    out = (out + chunk).slice(-10_000);
+  };
+  child.stdout?.setEncoding('utf8').on('data', keep);
+  child.stderr?.setEncoding('utf8').on('data', keep);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${out}`);
+    const ok = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${name} did not answer /healthz within 30 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { name, port, base, child, output: () => out };
+}
+
+/** Stops every server (SIGTERM, SIGKILL after 10 s), drops the databases, deletes the Redis keys and temp dirs. */
+export async function cleanUp(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  for (const name of databases.splice(0)) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+  if (prefixes.length > 0) {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    for (const prefix of prefixes.splice(0)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+    redis.disconnect();
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
