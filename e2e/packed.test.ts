@@ -16,7 +16,7 @@ import { cleanUp, freePort, tempDir, waitFor } from './lib/processes.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PUBLISHED = ['core', 'stores', 'verify', 'server'] as const;
+const PUBLISHED = ['core', 'stores', 'verify', 'server', 'client'] as const;
 const INSTALL_BUDGET_MS = 100_000;
 
 /** The version the repository itself installed, so the test project runs what the suite ran. */

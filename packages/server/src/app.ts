@@ -280,6 +280,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token'],
+    // A browser client on another origin reads the server's clock from Date to measure its skew.
+    exposedHeaders: ['Date'],
     maxAge: 600,
   });
   await app.register(openapiPlugin);

@@ -17,6 +17,16 @@ export interface TokenResponse {
   scope?: string;
 }
 
+/**
+ * A refresh grant's answer, and when its family ends: a refresh token held in a cookie lives
+ * exactly as long as the family, so the cookie's `Max-Age` is taken from here.
+ */
+export interface RotatedTokens {
+  tokens: TokenResponse;
+  /** The family's (and so the successor's) expiry, in milliseconds since the epoch. */
+  familyExpiresAt: number;
+}
+
 /** What a token request asked for, beyond credentials. */
 export interface GrantOptions {
   clientId: string;
@@ -141,7 +151,7 @@ export async function findRefreshToken(
  * successor. A token used again after the window is reuse (RFC 9700 §4.14.2): the whole
  * family is revoked, and so are its access tokens.
  */
-export async function refreshGrant(deps: GrantDeps, presented: unknown, options: GrantOptions): Promise<TokenResponse> {
+export async function refreshGrant(deps: GrantDeps, presented: unknown, options: GrantOptions): Promise<RotatedTokens> {
   const found = await findRefreshToken(deps, presented);
   if (!found) {
     deps.metrics.refreshes.inc({ result: 'invalid' });
@@ -204,10 +214,11 @@ export async function refreshGrant(deps: GrantDeps, presented: unknown, options:
   // Omitted: the family's scope, less any scope the server has stopped granting since (TESSERA_SCOPES).
   const inherited = (familyScope ?? []).filter((s) => deps.config.scopes.has(s));
   const granted = { ...options, scope: options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined) };
-  return response(
+  const tokens = response(
     deps,
     accessToken(deps, user, session, granted, 'refresh_token'),
     formatRefreshToken(next.id, next.secret),
     granted.scope,
   );
+  return { tokens, familyExpiresAt: row.expiresAt };
 }

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Config } from '../config.js';
 import { bearerClaims } from '../http/bearer.js';
 import { clientInfo } from '../http/client-info.js';
 import { checkSiteHeaders } from '../http/csrf.js';
 import { RefusalCodes, Refused } from '../lib/errors.js';
 import { grantOptions } from '../lib/grant-options.js';
-import { refreshGrant } from '../lib/grants.js';
+import { refreshGrant, type TokenResponse } from '../lib/grants.js';
 import { signInWithToken, type TokenSignInDeps } from '../lib/login.js';
 import { revokeSession } from '../lib/revoke.js';
 import { revokeByRefreshToken } from '../lib/token-revocation.js';
@@ -19,6 +20,26 @@ interface TokenBody {
   refresh_token?: string;
   client_id?: string;
   scope?: string;
+  /** `true`: hold the refresh token in the refresh cookie, not in the body (browser clients). */
+  refresh_cookie?: boolean | string;
+}
+
+/**
+ * The refresh cookie: where a browser client's refresh token lives, out of page script's reach
+ * (`HttpOnly`), sent only to the token endpoint (`Path`) and only from our own site
+ * (`SameSite=Strict`). `Secure` (and so the `__Secure-` prefix) everywhere but a plain-http
+ * localhost issuer, where development happens without TLS.
+ *
+ * @example
+ * refreshCookie({ issuer: 'https://auth.example.com' }).name // '__Secure-tessera_refresh'
+ */
+export function refreshCookie(config: Pick<Config, 'issuer'>) {
+  const { protocol, hostname } = new URL(config.issuer);
+  const local = protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+  return {
+    name: local ? 'tessera_refresh' : '__Secure-tessera_refresh',
+    options: { path: '/v1/token', httpOnly: true, sameSite: 'strict', secure: !local } as const,
+  };
 }
 
 const str = { type: 'string', maxLength: 4096 } as const;
@@ -26,6 +47,13 @@ const str = { type: 'string', maxLength: 4096 } as const;
 /** `POST /v1/token` (password and refresh_token grants) and `POST /v1/logout`. */
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
   const { config, stores, clock, issuer, verifier, secrets, throttle, metrics, dummyHash, revocations, bus, leeway } = app.tessera;
+  const held = refreshCookie(config);
+  /** Moves the refresh token from the body into the cookie, which lives as long as its family. */
+  const holdInCookie = (reply: FastifyReply, tokens: TokenResponse, maxAge: number) => {
+    const { refresh_token, ...body } = tokens;
+    reply.setCookie(held.name, refresh_token, { ...held.options, maxAge: Math.max(0, Math.floor(maxAge)) });
+    return body;
+  };
   const grants: TokenSignInDeps = {
     users: stores.users,
     throttle,
@@ -62,6 +90,12 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
             refresh_token: str,
             client_id: str,
             scope: str,
+            refresh_cookie: {
+              // JSON sends a boolean, a form the string: one enum takes both without a union type.
+              enum: [true, false, 'true', 'false'],
+              description:
+                '`true` (browser clients): the refresh token is set as an HttpOnly, SameSite=Strict cookie scoped to this path, and left out of the body',
+            },
           },
         },
         response: {
@@ -77,17 +111,35 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
       checkSiteHeaders(config, request);
       const body = request.body;
       const options = grantOptions(body, config.scopes);
+      const wantsCookie = body.refresh_cookie === true || body.refresh_cookie === 'true';
       if (body.grant_type === 'password') {
         const { password } = body;
         const username = body.username ?? body.email;
         if (username === undefined || password === undefined) {
           throw new Refused(RefusalCodes.INVALID_REQUEST, 'username (or email) and password are required');
         }
-        return signInWithToken(grants, { email: username, password, ip: request.ip, mode: 'jwt' }, clientInfo(request), options);
+        const tokens = await signInWithToken(
+          grants,
+          { email: username, password, ip: request.ip, mode: 'jwt' },
+          clientInfo(request),
+          options,
+        );
+        return wantsCookie ? holdInCookie(reply, tokens, config.refreshTokenTtl) : tokens;
       }
       if (body.grant_type === 'refresh_token') {
-        if (body.refresh_token === undefined) throw new Refused(RefusalCodes.INVALID_REQUEST, 'refresh_token is required');
-        return refreshGrant(grants, body.refresh_token, options);
+        // A browser sends none in the body: its refresh token is the cookie (sent to this path only).
+        const fromCookie = body.refresh_token === undefined ? request.cookies[held.name] : undefined;
+        const presented = body.refresh_token ?? fromCookie;
+        if (presented === undefined) throw new Refused(RefusalCodes.INVALID_REQUEST, 'refresh_token is required');
+        const inCookie = fromCookie !== undefined || wantsCookie;
+        try {
+          const { tokens, familyExpiresAt } = await refreshGrant(grants, presented, options);
+          return inCookie ? holdInCookie(reply, tokens, (familyExpiresAt - clock()) / 1000) : tokens;
+        } catch (err) {
+          // A dead cookie (reused, expired, its session ended) is cleared: the browser stops sending it.
+          if (inCookie && err instanceof Refused && err.code === RefusalCodes.INVALID_GRANT) reply.clearCookie(held.name, held.options);
+          throw err;
+        }
       }
       throw new Refused(RefusalCodes.UNSUPPORTED_GRANT_TYPE, 'grant_type must be password or refresh_token');
     },
@@ -111,15 +163,18 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const claims = bearerClaims(verifier, request);
+      // The refresh cookie is not sent here (its path is the token endpoint), but clearing it is;
+      // only once logged out, so a refused logout leaves the browser able to try again.
+      const loggedOut = () => reply.clearCookie(held.name, held.options).code(204).send();
       if (claims) {
         if (claims.sid) await revokeSession(grants, claims.sid, 'logout');
-        return reply.code(204).send();
+        return loggedOut();
       }
       const refresh = request.body?.refresh_token;
       if (refresh === undefined) throw new Refused(RefusalCodes.INVALID_REQUEST, 'send a Bearer access token or a refresh_token');
       // Like RFC 7009: an unknown token is already logged out.
       await revokeByRefreshToken(grants, refresh, 'logout');
-      return reply.code(204).send();
+      return loggedOut();
     },
   );
 }
