@@ -33,6 +33,19 @@ export interface PostgresStoresOptions {
    * new one. Default: ignored; without any listener such an error would end the process.
    */
   onError?: (err: Error) => void;
+  /**
+   * Send the per-request reads (the session-and-user lookup, the user by id) as named prepared
+   * statements, parsed and planned once per connection rather than on every query. Default true
+   * when the stores open their pool from `connectionString`; false for a `pool` you pass, which
+   * must then take pg's `query({ name, text, values })`, as `pg.Pool` does.
+   *
+   * Safe behind PgBouncer in transaction mode: where it does not track prepared statements
+   * (before 1.21, or `max_prepared_statements = 0`) the first lookup that meets a statement
+   * missing on its server connection is retried unnamed, and the stores send these reads unnamed
+   * from then on. Turn it off for a pooler that would pin a client to its server connection for
+   * using prepared statements, which would cost more than the parse it saves.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Default of {@link PostgresStoresOptions.max}. */
@@ -70,11 +83,13 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
     throw err;
   }
 
+  // Options of the stores read on every request: batched per turn, and named if allowed.
+  const hot = { hold: pool.hold, ...((options.preparedStatements ?? !options.pool) && { prepared: pool.prepared }) };
   const probe = `INSERT INTO ${s}.health_probe (id, checked_at) VALUES (1, $1)
     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
   return {
-    users: createPostgresUserStore(pool, s),
-    sessions: createPostgresSessionStore(pool, s),
+    users: createPostgresUserStore(pool, s, hot),
+    sessions: createPostgresSessionStore(pool, s, hot),
     refreshTokens: createPostgresRefreshStore(pool, s),
     keys: createPostgresKeyStore(pool, s),
     revocations: createPostgresRevocationStore(pool, s),

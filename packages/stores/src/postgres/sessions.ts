@@ -1,7 +1,8 @@
 import { assertPageLimit } from '../lib/cursor.js';
-import type { Session, SessionKind, SessionStore } from '../types.js';
+import { createTurnBatcher } from '../lib/turn-batch.js';
+import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { changed, num, numOrNull } from './sql.js';
+import { type BatchedReadOptions, changed, hotStatement, num, numOrNull, storable } from './sql.js';
 
 interface SessionRow {
   id: string;
@@ -40,6 +41,12 @@ const toSession = (r: SessionRow): Session => ({
   revokedAt: numOrNull(r.revoked_at),
 });
 
+/** The session and its user's profile, built afresh for each caller (callers may change the session they get). */
+const toSessionWithUser = (r: WithUserRow): { session: Session; user: UserProfile } => ({
+  session: toSession(r),
+  user: { id: r.user_id, email: r.email, name: r.name, roles: [...r.roles] },
+});
+
 const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at, idle_expires_at,
   absolute_expires_at, user_agent, ip, revoked_at`;
 
@@ -47,14 +54,26 @@ const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_se
  * PostgreSQL {@link SessionStore}. Every write is one statement; a conditional UPDATE re-checks its
  * WHERE on each row after waiting for a concurrent writer's lock, so `revoked_at IS NULL` lets
  * exactly one of racing revocations (from any node) claim each session.
+ *
+ * `getWithUser`, the read of every cookie-authenticated request, is batched per turn of the event
+ * loop (see `lib/turn-batch.ts`): the lookups asked for in one turn go to the database as one
+ * statement, `… WHERE s.id = ANY($1)`, sent after the last of them was asked for. Nothing is
+ * cached, so a revocation committed before a lookup was asked for is seen by it; if the statement
+ * fails, each lookup of its batch fails with the driver's error (an outage is still an outage to
+ * `isStoreUnavailable`); an id that could fail the statement for the others (a NUL) never joins one.
+ *
+ * With `options.prepared` the statement is a named prepared statement: parsing and planning the
+ * join cost PostgreSQL more than running it, and batching alone still pays them once per batch.
+ * A pooler that moves it away from its connection turns that off (see `hotStatement`).
  */
-export function createPostgresSessionStore(db: PgQueryable, s: string): SessionStore {
+export function createPostgresSessionStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): SessionStore {
   const insert = `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
   const byId = `SELECT ${COLUMNS} FROM ${s}.sessions WHERE id = $1`;
-  // The per-request read of cookie sessions: one round trip, both primary-key lookups.
+  // The per-request read of cookie sessions, for a turn's worth of them: one round trip, two
+  // primary-key lookups per session. Duplicates are removed before, so each id matches one row.
   const withUser = `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at,
       s.idle_expires_at, s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles
-    FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = $1`;
+    FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = ANY($1::text[])`;
   const touch = `UPDATE ${s}.sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`;
   // Same expiry rule as the memory store: an expiry instant is already expired.
   const active = `SELECT ${COLUMNS} FROM ${s}.sessions
@@ -74,6 +93,15 @@ export function createPostgresSessionStore(db: PgQueryable, s: string): SessionS
     WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id`;
   // The least() expression matches the sessions_expires_at index exactly, so the planner can use it.
   const deleteExpired = `DELETE FROM ${s}.sessions WHERE least(idle_expires_at, absolute_expires_at) < $1 OR revoked_at < $1`;
+  const readWithUser = hotStatement<WithUserRow>(db, withUser, options.prepared);
+  const lookupWithUser = createTurnBatcher(
+    async (ids) => new Map((await readWithUser([ids])).rows.map((r) => [r.id, r])),
+    (found, id) => {
+      const r = found.get(id);
+      return r ? toSessionWithUser(r) : null;
+    },
+    options.hold ? { hold: options.hold } : {},
+  );
 
   return {
     async create(session) {
@@ -99,10 +127,8 @@ export function createPostgresSessionStore(db: PgQueryable, s: string): SessionS
     },
 
     async getWithUser(id) {
-      const { rows } = await db.query<WithUserRow>(withUser, [id]);
-      const r = rows[0];
-      if (!r) return null;
-      return { session: toSession(r), user: { id: r.user_id, email: r.email, name: r.name, roles: r.roles } };
+      if (!storable(id)) return null;
+      return lookupWithUser(id);
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {

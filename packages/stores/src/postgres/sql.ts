@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { isStoreUnavailable } from '../errors.js';
-import type { PgPoolClientLike, PgPoolLike, PgQueryable } from './driver.js';
+import type { PgPoolClientLike, PgPoolLike, PgQueryable, PgResult } from './driver.js';
 
 /**
  * A BIGINT column's value as a number. pg returns BIGINT (int8) as a string because it may not
@@ -9,6 +10,60 @@ export const num = (value: string | number): number => Number(value);
 
 /** {@link num} for a nullable BIGINT column. */
 export const numOrNull = (value: string | number | null): number | null => (value === null ? null : Number(value));
+
+/**
+ * Whether a string can be stored in a text column: PostgreSQL's text cannot hold NUL, so no stored
+ * id contains one. Sent as a parameter, such a string fails the whole statement (22021), and with
+ * it every other lookup of a batch: batched lookups answer it as "not found" without sending it.
+ */
+export const storable = (text: string): boolean => !text.includes('\0');
+
+/** Runs a named prepared statement (`TrackedPool.prepared`). */
+export type RunPrepared = <R>(name: string, text: string, values: unknown[]) => Promise<PgResult<R>>;
+
+/** Options of the stores whose point reads are batched per turn (`lib/turn-batch.ts`). */
+export interface BatchedReadOptions {
+  /**
+   * Counts a batch waiting for the end of the turn as work in flight, so that closing the pool
+   * waits for it (`TrackedPool.hold`). Default: none.
+   */
+  hold?: () => () => void;
+  /** Sends the batched reads as named prepared statements ({@link hotStatement}). Default: none (unnamed). */
+  prepared?: RunPrepared;
+}
+
+/**
+ * SQLSTATEs of a named statement missing on the server connection (26000), or prepared there
+ * already by another client (42P05): what a pooler in transaction mode that does not track
+ * prepared statements causes (PgBouncer before 1.21, or with `max_prepared_statements = 0`),
+ * handing each transaction a server connection of its choice.
+ */
+const UNTRACKED_PREPARED_STATEMENT = new Set(['26000', '42P05']);
+
+/**
+ * One hot read statement, as a function of its values. With `prepared`, it is a named prepared
+ * statement: parsed and planned once per connection instead of on every query (for the session
+ * lookup's join, most of what PostgreSQL spends on it). The name is derived from the text, so two
+ * clients using one name always mean one statement. The first error saying a pooler moved the
+ * statement away (see {@link UNTRACKED_PREPARED_STATEMENT}) turns the name off for the life of
+ * the store, and that read is retried unnamed: a read, so running it again changes nothing.
+ */
+export function hotStatement<R>(db: PgQueryable, text: string, prepared?: RunPrepared): (values: unknown[]) => Promise<PgResult<R>> {
+  if (!prepared) return (values) => db.query<R>(text, values);
+  const name = `tessera_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  let named = true;
+  return async (values) => {
+    if (!named) return db.query<R>(text, values);
+    try {
+      return await prepared<R>(name, text, values);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (typeof code !== 'string' || !UNTRACKED_PREPARED_STATEMENT.has(code)) throw err;
+      named = false;
+      return db.query<R>(text, values);
+    }
+  };
+}
 
 /** Rows a statement changed, 0 when pg reports no count. */
 export const changed = (result: { rowCount: number | null }): number => result.rowCount ?? 0;

@@ -1,9 +1,27 @@
-import type { PgPoolClientLike, PgPoolLike } from './driver.js';
+import type { PgPoolClientLike, PgPoolLike, PgResult } from './driver.js';
 
 /** A pool that counts its work in flight, so that closing can wait for it. */
 export interface TrackedPool extends PgPoolLike {
   /** Refuses new work, waits for the queries and checked-out connections in flight, then ends the pool. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Counts work that will query soon but has not yet (a lookup batch waiting for the end of the
+   * turn) as in flight, so that `close()` waits for it, and admits its queries even once closing
+   * has begun. Call the returned function as soon as those queries have been issued (they are then
+   * tracked themselves), and synchronously after them: until then any query is admitted. Throws
+   * once the pool is closing, as a query would.
+   */
+  hold(): () => void;
+  /**
+   * Runs a named prepared statement, tracked like `query`. Only for a pool that takes pg's query
+   * config, `query({ name, text, values })`, as `pg.Pool` does.
+   */
+  prepared<R>(name: string, text: string, values: unknown[]): Promise<PgResult<R>>;
+}
+
+/** pg's query config: a pool of pg's own runs a named prepared statement from it. */
+interface PgPreparingPool {
+  query<R>(statement: { name: string; text: string; values: unknown[] }): Promise<PgResult<R>>;
 }
 
 /**
@@ -15,8 +33,10 @@ export function trackPool(pool: PgPoolLike): TrackedPool {
   let idle: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
+  /** Work held by {@link TrackedPool.hold}: while any is, its queries are admitted during close. */
+  let held = 0;
   const enter = (): void => {
-    if (closing) throw new Error('the PostgreSQL stores are closed');
+    if (closing && held === 0) throw new Error('the PostgreSQL stores are closed');
     active++;
   };
   const leave = (): void => {
@@ -55,6 +75,14 @@ export function trackPool(pool: PgPoolLike): TrackedPool {
         leave();
       }
     },
+    async prepared<R>(name: string, text: string, values: unknown[]) {
+      enter();
+      try {
+        return await (pool as unknown as PgPreparingPool).query<R>({ name, text, values });
+      } finally {
+        leave();
+      }
+    },
     async connect() {
       enter();
       try {
@@ -63,6 +91,17 @@ export function trackPool(pool: PgPoolLike): TrackedPool {
         leave();
         throw err;
       }
+    },
+    hold() {
+      enter();
+      held++;
+      let holding = true;
+      return () => {
+        if (!holding) return;
+        holding = false;
+        held--;
+        leave();
+      };
     },
     on: (event, listener) => pool.on(event, listener),
     end: close,

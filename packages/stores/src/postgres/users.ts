@@ -1,6 +1,7 @@
+import { createTurnBatcher } from '../lib/turn-batch.js';
 import { EmailTakenError, type User, type UserStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { changed, num } from './sql.js';
+import { type BatchedReadOptions, changed, hotStatement, num, storable } from './sql.js';
 
 interface UserRow {
   id: string;
@@ -17,7 +18,8 @@ const toUser = (r: UserRow): User => ({
   email: r.email,
   name: r.name,
   passwordHash: r.password_hash,
-  roles: r.roles,
+  // A copy: one row may answer several callers of a batch, and none may change another's user.
+  roles: [...r.roles],
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at),
 });
@@ -32,13 +34,28 @@ const isEmailTaken = (err: unknown): boolean => {
  * PostgreSQL {@link UserStore}. The UNIQUE constraint on `email` makes create atomic across
  * nodes; the password change is one conditional UPDATE, which re-checks its WHERE on the row
  * after waiting for a concurrent writer's lock, so of racing changes from one hash one wins.
+ *
+ * `findById` is batched per turn of the event loop (see `lib/turn-batch.ts`), as the session
+ * lookup is: it is the second read of every request authenticated by a session kept in Redis. The
+ * ids asked for in one turn go to the database as one `… WHERE id = ANY($1)`, sent after the last
+ * of them was asked for, so nothing is cached and each answer is as fresh as an unbatched read;
+ * if the statement fails, each caller of its batch fails with the driver's error.
  */
-export function createPostgresUserStore(db: PgQueryable, s: string): UserStore {
+export function createPostgresUserStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): UserStore {
   const insert = `INSERT INTO ${s}.users (id, email, name, password_hash, roles, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7)`;
-  const byId = `SELECT * FROM ${s}.users WHERE id = $1`;
+  const byIds = `SELECT * FROM ${s}.users WHERE id = ANY($1::text[])`;
   const byEmail = `SELECT * FROM ${s}.users WHERE email = $1`;
   const setPassword = `UPDATE ${s}.users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4`;
+  const readByIds = hotStatement<UserRow>(db, byIds, options.prepared);
+  const lookup = createTurnBatcher(
+    async (ids) => new Map((await readByIds([ids])).rows.map((r) => [r.id, r])),
+    (found, id) => {
+      const r = found.get(id);
+      return r ? toUser(r) : null;
+    },
+    options.hold ? { hold: options.hold } : {},
+  );
 
   return {
     async create(user) {
@@ -51,8 +68,8 @@ export function createPostgresUserStore(db: PgQueryable, s: string): UserStore {
     },
 
     async findById(id) {
-      const { rows } = await db.query<UserRow>(byId, [id]);
-      return rows[0] ? toUser(rows[0]) : null;
+      if (!storable(id)) return null;
+      return lookup(id);
     },
 
     async findByEmail(email) {

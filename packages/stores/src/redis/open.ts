@@ -22,6 +22,14 @@ export interface OpenRedisOptions {
    */
   commandTimeoutMs?: number;
   /**
+   * Send the commands issued in one turn of the event loop as one pipeline per node (ioredis'
+   * `enableAutoPipelining`). Default true: the session read of every request that carries a
+   * cookie is then one socket write per turn, not one per request, on both ends. Each command
+   * still gets its own reply or error, and none is cached or reordered: only their writes are
+   * grouped. While one turn's pipeline awaits its replies, the next turn's commands queue behind it.
+   */
+  autoPipelining?: boolean;
+  /**
    * Called with each connection error. Default: none (the error is dropped here; the commands
    * waiting on the connection fail with their own errors, which `isStoreUnavailable` recognises).
    * Without a listener ioredis would print every reconnection failure to stderr.
@@ -82,6 +90,7 @@ export async function openRedis(url: string | readonly string[], options: OpenRe
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
     connectTimeout: options.connectTimeoutMs ?? 5000,
     commandTimeout: options.commandTimeoutMs ?? 2000,
+    enableAutoPipelining: options.autoPipelining ?? true,
   };
   const { Redis, Cluster } = await import('ioredis');
   const onError = options.onError ?? (() => {});
@@ -89,8 +98,10 @@ export async function openRedis(url: string | readonly string[], options: OpenRe
   // Cluster nodes share credentials and TLS; the seeds only say where to start.
   const { username, password, tls } = endpoints[0]!;
   if (endpoints.some((e) => e.db !== undefined && e.db !== 0)) throw new Error('Redis URL: a cluster has only database 0');
+  const { enableAutoPipelining, ...perNode } = common;
   return new Cluster(
     endpoints.map(({ host, port }) => ({ host, port })),
-    { redisOptions: { ...common, username, password, tls } },
+    // A cluster groups its pipelines per node itself: the option belongs to it, not to each node.
+    { enableAutoPipelining, redisOptions: { ...perNode, username, password, tls } },
   ).on('error', onError);
 }

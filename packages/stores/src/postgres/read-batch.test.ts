@@ -1,0 +1,203 @@
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import { makeUser, seedSession, T0 } from '../contract/fixtures.js';
+import { isStoreUnavailable } from '../errors.js';
+import type { Stores } from '../types.js';
+import { createPostgresStores, type PgPoolLike } from './index.js';
+import { describePostgres } from './test-database.js';
+
+/** A pool that counts the statements sent through it and can be switched to a server that is down. */
+function countingPool(url: string) {
+  const live: PgPoolLike = new pg.Pool({ connectionString: url, max: 4 });
+  // Nobody listens on port 1: each query fails as it would during an outage (ECONNREFUSED).
+  const dead: PgPoolLike = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres', max: 1 });
+  dead.on('error', () => {});
+  const sent: string[] = [];
+  const state = { down: false };
+  const pool: PgPoolLike = {
+    query: (text, values) => {
+      sent.push(text);
+      return (state.down ? dead : live).query(text, values);
+    },
+    connect: () => live.connect(),
+    end: async () => {
+      await Promise.all([live.end(), dead.end()]);
+    },
+    on: (event, listener) => live.on(event, listener),
+  };
+  return { pool, sent, state };
+}
+
+/** Statements of the batched reads: the session-and-user join, the user by id. */
+const batchedSessionReads = (sent: string[]) => sent.filter((t) => /JOIN .*WHERE s\.id = ANY/s.test(t));
+const batchedUserReads = (sent: string[]) => sent.filter((t) => /FROM \S+\.users WHERE id = ANY/.test(t));
+
+let schemas = 0;
+
+describePostgres('postgres: per-turn read batching', (database) => {
+  async function open() {
+    const counting = countingPool(database().url);
+    const stores: Stores = await createPostgresStores({ pool: counting.pool, schema: `batch_${++schemas}` });
+    counting.sent.length = 0;
+    return { stores, ...counting };
+  }
+
+  it('N concurrent getWithUser calls make one query, each caller getting its own session and user', async () => {
+    const { stores, sent } = await open();
+    try {
+      const user = makeUser({ name: 'Ada', roles: ['admin'] });
+      await stores.users.create(user);
+      const sessions = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => seedSession(stores, { userId: user.id, kind: 'cookie', secretHash: `${i}`.repeat(64) })),
+      );
+      sent.length = 0;
+      const ids = [...sessions.map((s) => s.id), 'sid_nobody', sessions[0]!.id];
+      const found = await Promise.all(ids.map((id) => stores.sessions.getWithUser(id)));
+      expect(sent).toHaveLength(1);
+      expect(batchedSessionReads(sent)).toHaveLength(1);
+      expect(found.slice(0, 8)).toEqual(
+        sessions.map((session) => ({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'] } })),
+      );
+      expect(found[8]).toBeNull();
+      // One id asked for twice: equal answers, but not shared objects (a caller slides its own session).
+      expect(found[9]).toEqual(found[0]);
+      expect(found[9]?.session).not.toBe(found[0]?.session);
+      expect(found[9]?.user.roles).not.toBe(found[0]?.user.roles);
+      // A later turn is a new batch: nothing was kept.
+      await stores.sessions.getWithUser(sessions[1]!.id);
+      expect(batchedSessionReads(sent)).toHaveLength(2);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('a revocation committed (on another node) before the lookups were asked for is seen by them', async () => {
+    const { stores } = await open();
+    const nodeB = await createPostgresStores({ connectionString: database().url, schema: `batch_${schemas}` });
+    try {
+      const user = makeUser();
+      await stores.users.create(user);
+      const sessions = await Promise.all(Array.from({ length: 4 }, () => seedSession(stores, { userId: user.id, kind: 'cookie' })));
+      // Read once, so a cache (there must be none) would have something to serve.
+      expect((await Promise.all(sessions.map((s) => stores.sessions.getWithUser(s.id)))).map((f) => f?.session.revokedAt)).toEqual([
+        null,
+        null,
+        null,
+        null,
+      ]);
+      expect(await nodeB.sessions.revoke(sessions[2]!.id, T0 + 5)).toBe(true);
+      const found = await Promise.all(sessions.map((s) => stores.sessions.getWithUser(s.id)));
+      expect(found.map((f) => f?.session.revokedAt)).toEqual([null, null, T0 + 5, null]);
+    } finally {
+      await nodeB.close();
+      await stores.close();
+    }
+  });
+
+  // A NUL cannot be sent in a text parameter: joined to a batch it would have failed every
+  // other lookup of that batch with 22021. No stored id holds one, so it is simply not found.
+  it('an id PostgreSQL cannot hold fails nobody else: it is not found, and the others are', async () => {
+    const { stores, sent } = await open();
+    try {
+      const a = await seedSession(stores, { kind: 'cookie' });
+      const b = await seedSession(stores, { kind: 'cookie' });
+      sent.length = 0;
+      const found = await Promise.all([a.id, 'sid_\u0000x', b.id].map((id) => stores.sessions.getWithUser(id)));
+      expect(found.map((f) => f?.session.id ?? null)).toEqual([a.id, null, b.id]);
+      expect(await Promise.all([a.userId, 'usr_\u0000'].map((id) => stores.users.findById(id).then((u) => u?.id ?? null)))).toEqual([
+        a.userId,
+        null,
+      ]);
+      expect(sent).toHaveLength(2);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('a batch whose query fails fails each of its callers with the outage error; the next batch works', async () => {
+    const { stores, state } = await open();
+    try {
+      const sessions = await Promise.all([1, 2, 3].map(() => seedSession(stores, { kind: 'cookie' })));
+      state.down = true;
+      const results = await Promise.allSettled(sessions.map((s) => stores.sessions.getWithUser(s.id)));
+      state.down = false;
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      const reasons = results.map((r) => (r as PromiseRejectedResult).reason as unknown);
+      expect(reasons.every((err) => err === reasons[0])).toBe(true);
+      expect(isStoreUnavailable(reasons[0])).toBe(true);
+      expect((await Promise.all(sessions.map((s) => stores.sessions.getWithUser(s.id)))).map((f) => f?.session.id)).toEqual(
+        sessions.map((s) => s.id),
+      );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('N concurrent users.findById calls (the profile read behind Redis sessions) make one query', async () => {
+    const { stores, sent } = await open();
+    try {
+      const users = Array.from({ length: 6 }, (_, i) => makeUser({ roles: [`role-${i}`] }));
+      for (const user of users) await stores.users.create(user);
+      sent.length = 0;
+      const found = await Promise.all([...users.map((u) => stores.users.findById(u.id)), stores.users.findById('usr_nobody')]);
+      expect(batchedUserReads(sent)).toHaveLength(1);
+      expect(sent).toHaveLength(1);
+      expect(found).toEqual([...users, null]);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('with preparedStatements, the batched reads are named statements, prepared once per connection', async () => {
+    const pool = new pg.Pool({ connectionString: database().url, max: 1 });
+    const stores = await createPostgresStores({ pool, schema: `batch_${++schemas}`, preparedStatements: true });
+    const prepared = async () =>
+      (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
+    try {
+      const a = await seedSession(stores, { kind: 'cookie' });
+      const b = await seedSession(stores, { kind: 'cookie' });
+      for (let i = 0; i < 3; i++) {
+        expect((await Promise.all([a.id, b.id].map((id) => stores.sessions.getWithUser(id)))).map((f) => f?.session)).toEqual([a, b]);
+        expect((await stores.users.findById(a.userId))?.id).toBe(a.userId);
+      }
+      const names = await prepared();
+      expect(names).toHaveLength(2);
+      for (const name of names) expect(name).toMatch(/^tessera_[0-9a-f]{32}$/);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  // PgBouncer in transaction mode before 1.21 hands the next transaction another server
+  // connection, where the statement pg believes prepared does not exist (26000).
+  it('a named statement gone from the server connection: the lookup is retried unnamed, and names stay off', async () => {
+    const pool = new pg.Pool({ connectionString: database().url, max: 1 });
+    const stores = await createPostgresStores({ pool, schema: `batch_${++schemas}`, preparedStatements: true });
+    try {
+      const a = await seedSession(stores, { kind: 'cookie' });
+      // Each round drops every statement behind pg's back, as a pooler switching server connection
+      // would. (pg.Pool then replaces the connection whose query failed.)
+      for (let round = 0; round < 3; round++) {
+        expect((await stores.sessions.getWithUser(a.id))?.session).toEqual(a);
+        expect((await stores.users.findById(a.userId))?.id).toBe(a.userId);
+        await pool.query('DEALLOCATE ALL');
+        expect((await Promise.all([a.id, a.id].map((id) => stores.sessions.getWithUser(id)))).map((f) => f?.session)).toEqual([a, a]);
+        expect((await stores.users.findById(a.userId))?.id).toBe(a.userId);
+      }
+      expect((await pool.query('SELECT name FROM pg_prepared_statements')).rows).toEqual([]);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('close waits for lookups asked for before it, though their batch was not sent yet', async () => {
+    const { stores } = await open();
+    const session = await seedSession(stores, { kind: 'cookie' });
+    const pending = Promise.all([stores.sessions.getWithUser(session.id), stores.users.findById(session.userId)]);
+    await stores.close();
+    const [found, user] = await pending;
+    expect(found?.session).toEqual(session);
+    expect(user?.id).toBe(session.userId);
+    await expect(stores.sessions.getWithUser(session.id)).rejects.toThrow('closed');
+  });
+});
