@@ -5,6 +5,7 @@
 // Needs the build (`npm run build`): it runs packages/server/dist/bin.js and
 // examples/resource-service/dist/main.js.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -159,7 +160,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const cwd = options.cwd ?? tempDir('tessera-auth-');
   const base = `http://127.0.0.1:${port}`;
   const issuer = options.issuer ?? base;
-  const env = {
+  const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
     TESSERA_LOG_LEVEL: 'warn',
@@ -167,6 +168,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     TESSERA_RESOURCE_SERVERS: `${FEED_CLIENT.id}:${FEED_CLIENT.secret}`,
     ...options.env,
   };
+  // With Redis, login and sign-up counters live there under TESSERA_REDIS_PREFIX for an hour: a
+  // prefix of this server's own keeps one run's counters from throttling the next run's logins.
+  if (env.TESSERA_REDIS_URL !== undefined && env.TESSERA_REDIS_PREFIX === undefined) {
+    env.TESSERA_REDIS_PREFIX = `tessera-e2e-${randomBytes(6).toString('hex')}:`;
+  }
   const proc = spawnNode(`auth server :${port}`, [SERVER_BIN], { cwd, env });
   await waitHealthy(proc, `${base}/healthz`);
   return { proc, port, base, issuer, cwd, env };
