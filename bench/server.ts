@@ -36,7 +36,7 @@ import { cpuSummary } from './lib/machine.js';
 import { writeResults } from './lib/results.js';
 import { median, pairedRatio } from './lib/stats.js';
 import { markdownTable } from './lib/table.js';
-import { type Answer, Connection } from './server/connection.js';
+import { type Answer, Connection, stepUntil } from './server/connection.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -169,21 +169,7 @@ function closedLoop<S>(workers: number, init: (c: Connection, i: number) => Prom
     const connections = await Promise.all(Array.from({ length: workers }, () => Connection.open(port)));
     const states = await Promise.all(connections.map((c, i) => init(c, i)));
     try {
-      return await measured(seconds, async (latency, until) => {
-        let ok = 0;
-        await Promise.all(
-          connections.map(async (c, i) => {
-            let state = states[i] as S;
-            while (performance.now() < until) {
-              const t = performance.now();
-              state = await step(c, state);
-              latency.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
-              ok++;
-            }
-          }),
-        );
-        return ok;
-      });
+      return await measured(seconds, (latency, until) => stepUntil(connections, states, step, until, latency));
     } finally {
       for (const c of connections) c.close();
     }

@@ -3,7 +3,7 @@
 // the previous answer (refresh rotations) or that must not share a connection (logins).
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { runLoad } from '../lib/load.js';
-import { type Answer, Connection } from '../server/connection.js';
+import { type Answer, Connection, stepUntil } from '../server/connection.js';
 
 /** One measured run. */
 export interface Measure {
@@ -54,18 +54,7 @@ export function closedLoop<S>(
       const latency = createHistogram();
       const t0 = performance.now();
       const until = t0 + seconds * 1000;
-      let ok = 0;
-      await Promise.all(
-        connections.map(async (c, i) => {
-          let state = states[i] as S;
-          while (performance.now() < until) {
-            const t = performance.now();
-            state = await step(c, state);
-            latency.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
-            ok++;
-          }
-        }),
-      );
+      const ok = await stepUntil(connections, states, step, until, latency);
       return summarise(ok, (performance.now() - t0) / 1000, latency);
     } finally {
       for (const c of connections) c.close();

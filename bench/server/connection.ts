@@ -1,6 +1,7 @@
 // The client of the closed-loop rows (refresh rotations, logins), which autocannon cannot drive:
 // each request depends on the previous answer.
 import { connect, type Socket } from 'node:net';
+import { performance, type RecordableHistogram } from 'node:perf_hooks';
 
 /** A parsed answer: status and JSON body (`{}` when empty). */
 export interface Answer {
@@ -80,4 +81,31 @@ export class Connection {
     this.#pending = null;
     pending?.reject(err);
   }
+}
+
+/**
+ * Closed loops, one per connection: each runs `step` back to back from its own state until the
+ * deadline (`performance.now()` time), recording every step's latency in µs. Resolves the number
+ * of steps; a failed step rejects, voiding the run.
+ */
+export async function stepUntil<S>(
+  connections: readonly Connection[],
+  states: readonly S[],
+  step: (c: Connection, state: S) => Promise<S>,
+  until: number,
+  latency: RecordableHistogram,
+): Promise<number> {
+  let ok = 0;
+  await Promise.all(
+    connections.map(async (c, i) => {
+      let state = states[i] as S;
+      while (performance.now() < until) {
+        const t = performance.now();
+        state = await step(c, state);
+        latency.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
+        ok++;
+      }
+    }),
+  );
+  return ok;
 }
