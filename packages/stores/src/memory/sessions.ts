@@ -1,12 +1,6 @@
-import { assertPageLimit } from '../lib/cursor.js';
 import { addToIndex, removeFromIndex } from '../lib/index-map.js';
+import { listActivePage } from '../lib/session-list.js';
 import type { Session, SessionStore, UserStore } from '../types.js';
-
-/** Active at `now`: not revoked, and both expiries still ahead (an expiry instant is already expired). */
-const isActive = (s: Session, now: number): boolean => s.revokedAt === null && s.idleExpiresAt > now && s.absoluteExpiresAt > now;
-
-/** Newest first; the id breaks ties so the order is the same on every backend. */
-const newestFirst = (a: Session, b: Session): number => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** In-process {@link SessionStore}. Each method runs synchronously, so revoke is atomic. */
 export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): SessionStore {
@@ -44,19 +38,8 @@ export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): Se
     },
 
     async listActive(userId, now, page) {
-      let active = userSessions(userId)
-        .filter((s) => isActive(s, now))
-        .sort(newestFirst);
-      if (page) {
-        assertPageLimit(page.limit);
-        if (page.after !== undefined) {
-          const last = byId.get(page.after);
-          if (!last || last.userId !== userId) return [];
-          active = active.filter((s) => newestFirst(last, s) < 0);
-        }
-        active = active.slice(0, page.limit);
-      }
-      return active.map((s) => ({ ...s }));
+      const last = page?.after === undefined ? null : (byId.get(page.after) ?? null);
+      return listActivePage(userSessions(userId), userId, now, page, last).map((s) => ({ ...s }));
     },
 
     async revoke(id, now) {

@@ -1,8 +1,7 @@
 import { assertPageLimit } from '../lib/cursor.js';
-import { createTurnBatcher } from '../lib/turn-batch.js';
 import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { type BatchedReadOptions, changed, hotStatement, num, numOrNull, storable } from './sql.js';
+import { type BatchedReadOptions, batchedById, changed, num, numOrNull } from './sql.js';
 
 interface SessionRow {
   id: string;
@@ -93,15 +92,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
     WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3 RETURNING id`;
   // The least() expression matches the sessions_expires_at index exactly, so the planner can use it.
   const deleteExpired = `DELETE FROM ${s}.sessions WHERE least(idle_expires_at, absolute_expires_at) < $1 OR revoked_at < $1`;
-  const readWithUser = hotStatement<WithUserRow>(db, withUser, options.prepared);
-  const lookupWithUser = createTurnBatcher(
-    async (ids) => new Map((await readWithUser([ids])).rows.map((r) => [r.id, r])),
-    (found, id) => {
-      const r = found.get(id);
-      return r ? toSessionWithUser(r) : null;
-    },
-    options.hold ? { hold: options.hold } : {},
-  );
+  const lookupWithUser = batchedById<WithUserRow, { session: Session; user: UserProfile }>(db, withUser, toSessionWithUser, options);
 
   return {
     async create(session) {
@@ -126,10 +117,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
       return rows[0] ? toSession(rows[0]) : null;
     },
 
-    async getWithUser(id) {
-      if (!storable(id)) return null;
-      return lookupWithUser(id);
-    },
+    getWithUser: lookupWithUser,
 
     async touch(id, lastSeenAt, idleExpiresAt) {
       await db.query(touch, [lastSeenAt, idleExpiresAt, id]);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isStoreUnavailable } from '../errors.js';
+import { createTurnBatcher } from '../lib/turn-batch.js';
 import type { PgPoolClientLike, PgPoolLike, PgQueryable, PgResult } from './driver.js';
 
 /**
@@ -63,6 +64,31 @@ export function hotStatement<R>(db: PgQueryable, text: string, prepared?: RunPre
       return db.query<R>(text, values);
     }
   };
+}
+
+/**
+ * A point read by id, batched per turn of the event loop (`lib/turn-batch.ts`): the ids asked for
+ * in one turn go to the database as one `text` taking them as `$1` (`… WHERE id = ANY($1::text[])`,
+ * through {@link hotStatement}), and each caller gets `toResult` of its own row, built afresh.
+ * An id PostgreSQL cannot store (a NUL byte) is not found, and never joins a batch it would fail
+ * for the others.
+ */
+export function batchedById<R extends { id: string }, T>(
+  db: PgQueryable,
+  text: string,
+  toResult: (row: R) => T,
+  options: BatchedReadOptions,
+): (id: string) => Promise<T | null> {
+  const read = hotStatement<R>(db, text, options.prepared);
+  const lookup = createTurnBatcher(
+    async (ids) => new Map((await read([ids])).rows.map((r) => [r.id, r])),
+    (found, id) => {
+      const r = found.get(id);
+      return r ? toResult(r) : null;
+    },
+    options,
+  );
+  return async (id) => (storable(id) ? lookup(id) : null);
 }
 
 /** Rows a statement changed, 0 when pg reports no count. */

@@ -1,7 +1,6 @@
-import { createTurnBatcher } from '../lib/turn-batch.js';
 import { EmailTakenError, type User, type UserStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { type BatchedReadOptions, changed, hotStatement, num, storable } from './sql.js';
+import { type BatchedReadOptions, batchedById, changed, num } from './sql.js';
 
 interface UserRow {
   id: string;
@@ -47,15 +46,7 @@ export function createPostgresUserStore(db: PgQueryable, s: string, options: Bat
   const byIds = `SELECT * FROM ${s}.users WHERE id = ANY($1::text[])`;
   const byEmail = `SELECT * FROM ${s}.users WHERE email = $1`;
   const setPassword = `UPDATE ${s}.users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4`;
-  const readByIds = hotStatement<UserRow>(db, byIds, options.prepared);
-  const lookup = createTurnBatcher(
-    async (ids) => new Map((await readByIds([ids])).rows.map((r) => [r.id, r])),
-    (found, id) => {
-      const r = found.get(id);
-      return r ? toUser(r) : null;
-    },
-    options.hold ? { hold: options.hold } : {},
-  );
+  const lookup = batchedById<UserRow, User>(db, byIds, toUser, options);
 
   return {
     async create(user) {
@@ -67,10 +58,7 @@ export function createPostgresUserStore(db: PgQueryable, s: string, options: Bat
       }
     },
 
-    async findById(id) {
-      if (!storable(id)) return null;
-      return lookup(id);
-    },
+    findById: lookup,
 
     async findByEmail(email) {
       const { rows } = await db.query<UserRow>(byEmail, [email]);

@@ -1,16 +1,10 @@
-import { assertPageLimit } from '../lib/cursor.js';
+import { listActivePage } from '../lib/session-list.js';
 import type { Session, SessionStore, User, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
 import { DEFAULT_PREFIX, redisKeys, SESSION_SHARDS, sessionShard } from './keys.js';
 import { sessionFromHash, sessionToFields } from './session-hash.js';
 import { SessionOwners } from './session-owners.js';
 import { CREATE, INDEX, REVOKE, SWEEP, TOUCH } from './session-scripts.js';
-
-/** Active at `now`: not revoked, both expiries still ahead (the rule of every backend). */
-const isActive = (s: Session, now: number): boolean => s.revokedAt === null && s.idleExpiresAt > now && s.absoluteExpiresAt > now;
-
-/** Newest first; the id breaks ties so the order is the same on every backend. */
-const newestFirst = (a: Session, b: Session): number => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** Expiry-shard candidates re-checked per script call: bounds the time one call holds its node. */
 const SWEEP_BATCH = 128;
@@ -149,15 +143,8 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
     },
 
     async listActive(userId, now, page) {
-      if (page) assertPageLimit(page.limit);
       const [sessions, last] = await Promise.all([userSessions(userId), page?.after === undefined ? null : get(page.after)]);
-      let active = sessions.filter((s) => isActive(s, now)).sort(newestFirst);
-      if (!page) return active;
-      if (page.after !== undefined) {
-        if (!last || last.userId !== userId) return [];
-        active = active.filter((s) => newestFirst(last, s) < 0);
-      }
-      return active.slice(0, page.limit);
+      return listActivePage(sessions, userId, now, page, last);
     },
 
     revoke: (id, now) => revoke(id, now),
