@@ -19,7 +19,7 @@ import { KeyManager } from './lib/key-manager.js';
 import { createMetrics } from './lib/metrics.js';
 import { createDummyHash } from './lib/passwords.js';
 import { connectRedis } from './lib/redis-client.js';
-import { RevocationBus, watchRedis } from './lib/revocation-bus.js';
+import { RevocationBus, redisErrorCode, watchRedis } from './lib/revocation-bus.js';
 import { RevocationSync } from './lib/revocation-sync.js';
 import { ServerSecrets } from './lib/secrets.js';
 import { StoreHealth } from './lib/store-health.js';
@@ -188,7 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const bus = new RevocationBus({
     redis: config.redisUrl ? redisPublisher(config.redisUrl, app.log) : null,
     channel: config.redisChannel,
-    onError: (err) => app.log.warn({ err }, 'revocation publish to Redis failed'),
+    onError: (err) => app.log.warn({ err: redisErrorCode(err) }, 'revocation publish to Redis failed'),
   });
   const t: Tessera = {
     config,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { openStores, StoreConfigError, type Stores } from '@tessera/stores';
+import { openStores, StoreConfigError } from '@tessera/stores';
 import { keysCommand } from './admin.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -8,37 +8,18 @@ import { isSupervisor, supervise } from './workers.js';
 
 /** Starts the auth server from the environment; stops gracefully on SIGTERM/SIGINT so no write is lost. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tessera: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig(process.env);
   // TESSERA_WORKERS > 1: this process supervises; each worker it forks runs the rest of main.
   if (config.workers > 1 && isSupervisor() && (process.argv[2] ?? 'serve') === 'serve') {
     supervise({ workers: config.workers, logLevel: config.logLevel });
     return;
   }
-  let stores: Stores;
-  try {
-    stores = await openStores(config.databaseUrl, {
-      poolSize: config.databasePoolSize,
-      redisUrl: config.redisUrl,
-      sessionStore: config.sessionStore,
-      redisPrefix: config.redisPrefix,
-    });
-  } catch (err) {
-    // A wrong or unreachable URL is a configuration error: the message names the variable, never the URL.
-    if (err instanceof StoreConfigError) {
-      process.stderr.write(`tessera: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const stores = await openStores(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    redisUrl: config.redisUrl,
+    sessionStore: config.sessionStore,
+    redisPrefix: config.redisPrefix,
+  });
   if (process.argv[2] === 'migrate') {
     // Opening the stores applied every pending migration (PostgreSQL: under an advisory lock, so
     // nodes starting meanwhile wait for it): an operator's step before deploying a new version.
@@ -88,7 +69,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError) {
+  // A bad setting, or a store URL that is wrong or unreachable: the message names the variable,
+  // never a secret or the URL.
+  if (err instanceof ConfigError || err instanceof StoreConfigError) {
     process.stderr.write(`tessera: invalid configuration: ${err.message}\n`);
     process.exit(2);
   }

@@ -7,7 +7,7 @@ import { ACCOUNT_RULE, type LoginThrottle } from './throttle.js';
 /** What {@link changePassword} uses: the users, the throttle, and what revoking the other sessions takes. */
 export interface PasswordChangeDeps extends RevokeDeps {
   stores: Pick<Stores, 'users' | 'sessions' | 'refreshTokens' | 'revocations'>;
-  throttle: Pick<LoginThrottle, 'claim' | 'succeed'>;
+  throttle: Pick<LoginThrottle, 'attempt'>;
 }
 
 /** A password change by a signed-in user. */
@@ -29,14 +29,12 @@ export interface PasswordChange {
 export async function changePassword(deps: PasswordChangeDeps, change: PasswordChange): Promise<void> {
   const user = await deps.stores.users.findById(change.userId);
   if (!user) throw new Refused(RefusalCodes.ACCOUNT_GONE, 'the account no longer exists');
-  const key = `password:acct:${user.id}`;
-  // Charged before the check, cleared once the current password is right (see LoginThrottle.claim).
-  const { wait } = await deps.throttle.claim(key, ACCOUNT_RULE);
-  if (wait > 0) throw new Refused(RefusalCodes.THROTTLED, 'too many failed attempts; retry later', { retryAfter: wait });
-  if (!(await verifyPassword(user.passwordHash, change.currentPassword))) {
-    throw new Refused(RefusalCodes.INVALID_GRANT, 'the current password is wrong');
-  }
-  await deps.throttle.succeed(key);
+  // Charged before the check and cleared once the current password is right, as logins are.
+  await deps.throttle.attempt([[`password:acct:${user.id}`, ACCOUNT_RULE]], async () => {
+    if (!(await verifyPassword(user.passwordHash, change.currentPassword))) {
+      throw new Refused(RefusalCodes.INVALID_GRANT, 'the current password is wrong');
+    }
+  });
   const problem = passwordProblem(change.newPassword, user.email);
   if (problem) throw new Refused(RefusalCodes.WEAK_PASSWORD, problem);
   const to = await hashPassword(change.newPassword);

@@ -21,6 +21,15 @@ export interface RedisLog {
 }
 
 /**
+ * What may be logged of a Redis error: its code (or class name), never its message, which can
+ * carry the URL and its password.
+ */
+export function redisErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
+}
+
+/**
  * Logs a Redis connection's state changes, one structured line each: `{ redis: 'down', err }`
  * when it goes down (or closes), `{ redis: 'up' }` when it is ready. Listening to 'error' also
  * keeps ioredis from printing every failed reconnect attempt, as it does when nobody listens.
@@ -36,12 +45,7 @@ export function watchRedis(client: RedisConnection, log: RedisLog): void {
   client.on('error', (err) => {
     if (up === false) return;
     up = false;
-    const code = (err as { code?: unknown } | undefined)?.code;
-    const name = err instanceof Error ? err.name : 'unknown';
-    log.warn(
-      { redis: 'down', err: typeof code === 'string' ? code : name },
-      'Redis unreachable; verifiers catch up through the revocation feed',
-    );
+    log.warn({ redis: 'down', err: redisErrorCode(err) }, 'Redis unreachable; verifiers catch up through the revocation feed');
   });
   client.on('end', () => {
     if (up === false) return;

@@ -1,6 +1,6 @@
 import type { RevocationEvent } from '@tessera/stores';
 import { connectRedis } from './redis-client.js';
-import { type RedisLog, type RevocationBus, toWire, type WireEvent } from './revocation-bus.js';
+import { type RedisLog, type RevocationBus, redisErrorCode, toWire, type WireEvent } from './revocation-bus.js';
 import { type SyncDeps, syncRevocations } from './revoke.js';
 
 /** Default of {@link RevocationSyncOptions.pollMs}. */
@@ -183,7 +183,9 @@ export class RevocationSync {
       this.#pending.clear();
     });
     subscriber.on('message', (_channel: string, message: string) => this.#heard(message));
-    subscriber.subscribe(channel).catch((err: unknown) => this.#o.log.warn({ err }, 'revocation channel subscription failed'));
+    subscriber
+      .subscribe(channel)
+      .catch((err: unknown) => this.#o.log.warn({ err: redisErrorCode(err) }, 'revocation channel subscription failed'));
     this.#stops.push(async () => {
       await subscriber.quit().catch(() => subscriber.disconnect());
     });

@@ -244,11 +244,6 @@ export class LoginThrottle {
   async #inFlight(keys: readonly string[]): Promise<void> {
     await Promise.all(keys.flatMap((key) => this.#holders(key)).map((a) => a.ended));
   }
-
-  /** Clears an identifier's counter (a success that proves the identifier's owner is present). */
-  async succeed(key: string): Promise<void> {
-    await this.#store.reset(key);
-  }
 }
 
 /**
