@@ -112,6 +112,32 @@ describe('a crash between revocation events and session marks', () => {
     expect(await usable(t, logged)).toBe(0);
   });
 
+  it('introspection calls a refresh token of a session ended by an event whose mark never landed inactive', async () => {
+    const t = await createTestApp({ TESSERA_RESOURCE_SERVERS: 'rs1:introspection-secret-16+' });
+    const logged = await sessionsOf(t, 2);
+    const [ended, witness] = [logged.tokens[0] as Tokens, logged.tokens[1] as Tokens];
+    const now = Math.ceil(t.clock.now / 1000);
+    const event = await t.stores.revocations.append({
+      sid: sidOf(ended),
+      sub: null,
+      notBefore: now + 1,
+      until: now + 700,
+      reason: 'logout',
+    });
+    t.app.tessera.revocations.add(event);
+    const introspect = async (token: string) =>
+      json<{ active: boolean }>(
+        await t.app.inject({
+          method: 'POST',
+          url: '/oauth/introspect',
+          headers: { authorization: `Basic ${Buffer.from('rs1:introspection-secret-16+').toString('base64')}` },
+          payload: { token },
+        }),
+      ).active;
+    expect(await introspect(ended.refresh_token)).toBe(false);
+    expect(await introspect(witness.refresh_token)).toBe(true);
+  });
+
   it('every session check honours an event whose mark never landed, and marks the session then', async () => {
     const t = await createTestApp();
     const logged = await sessionsOf(t, 2);

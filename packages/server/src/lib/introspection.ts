@@ -2,7 +2,7 @@ import type { AccessTokenClaims, Verifier } from '@tessera/core';
 import type { Stores } from '@tessera/stores';
 import type { Config } from '../config.js';
 import { findRefreshToken } from './grants.js';
-import { isLive } from './sessions.js';
+import { isLive, revokedByEvent, type SessionRevocations } from './sessions.js';
 
 /** What {@link introspect} uses. */
 export interface IntrospectionDeps {
@@ -11,6 +11,8 @@ export interface IntrospectionDeps {
   /** Milliseconds since the epoch. */
   clock: () => number;
   config: Pick<Config, 'issuer'>;
+  /** This node's revocation list: a session ended by an event whose mark never landed is not live. */
+  revocations: SessionRevocations;
 }
 
 /** An RFC 7662 introspection answer. */
@@ -34,7 +36,9 @@ export async function introspect(deps: IntrospectionDeps, token: string): Promis
     const found = await findRefreshToken(deps, token);
     if (!found || found.row.rotatedAt !== null) return { active: false };
     const session = await deps.stores.sessions.get(found.row.sessionId);
-    if (!session || !isLive(session, deps.clock()) || deps.clock() >= found.row.expiresAt) return { active: false };
+    if (!session || !isLive(session, deps.clock()) || revokedByEvent(deps.revocations, session) || deps.clock() >= found.row.expiresAt) {
+      return { active: false };
+    }
     return {
       active: true,
       token_type: 'refresh_token',

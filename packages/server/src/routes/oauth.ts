@@ -35,7 +35,7 @@ const introspectionSchema = {
 export async function oauthRoutes(app: FastifyInstance): Promise<void> {
   const { config, stores, clock, verifier, throttle, metrics, revocations, bus, leeway } = app.tessera;
   const clients: ClientAuthDeps = { clients: config.resourceServers, throttle };
-  const introspection: IntrospectionDeps = { stores, verifier, clock, config };
+  const introspection: IntrospectionDeps = { stores, verifier, clock, config, revocations };
   const revoking: TokenRevocationDeps = { stores, clock, verifier, revocations, bus, metrics, config, leeway };
 
   app.post<{ Body: Body }>(
