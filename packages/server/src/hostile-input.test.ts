@@ -1,5 +1,5 @@
 import { createMemoryStores, type Stores } from '@tessera/stores';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { createTestApp } from './test-app.js';
 import { bearer, expectError, register, tokenLogin, uniqueEmail } from './test-helpers.js';
 
@@ -16,8 +16,20 @@ function refusingNul(base: Stores): Stores {
   };
   return {
     ...base,
-    users: { ...base.users, create: async (user) => (refuse(user), base.users.create(user)) },
-    sessions: { ...base.sessions, get: async (id) => (refuse(id), base.sessions.get(id)) },
+    users: {
+      ...base.users,
+      create: async (user) => {
+        refuse(user);
+        return base.users.create(user);
+      },
+    },
+    sessions: {
+      ...base.sessions,
+      get: async (id) => {
+        refuse(id);
+        return base.sessions.get(id);
+      },
+    },
   };
 }
 

@@ -5,8 +5,7 @@ import { BODY_ERRORS, errors, noContent, security } from './schemas.js';
 
 /** `GET /v1/me` and `POST /v1/me/password`. */
 export async function meRoutes(app: FastifyInstance): Promise<void> {
-  const { config, stores, clock, throttle, metrics, revocations, bus, leeway } = app.tessera;
-  const passwords: PasswordChangeDeps = { stores, clock, throttle, metrics, config, revocations, bus, leeway };
+  const passwords: PasswordChangeDeps = app.tessera;
   const auth = app.authenticateUser;
 
   app.get(

@@ -33,10 +33,10 @@ const introspectionSchema = {
 
 /** RFC 7662 introspection and RFC 7009 revocation. */
 export async function oauthRoutes(app: FastifyInstance): Promise<void> {
-  const { config, stores, clock, verifier, throttle, metrics, revocations, bus, leeway } = app.tessera;
+  const { config, throttle } = app.tessera;
   const clients: ClientAuthDeps = { clients: config.resourceServers, throttle };
-  const introspection: IntrospectionDeps = { stores, verifier, clock, config, revocations };
-  const revoking: TokenRevocationDeps = { stores, clock, verifier, revocations, bus, metrics, config, leeway };
+  const introspection: IntrospectionDeps = app.tessera;
+  const revoking: TokenRevocationDeps = app.tessera;
 
   app.post<{ Body: Body }>(
     '/oauth/introspect',

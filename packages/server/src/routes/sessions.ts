@@ -28,26 +28,15 @@ export function view(s: Session, current: string | null) {
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 
-/** Cookie login, the session list, and logout here / one device / everywhere. */
 /** The shape of a session id (`randomId()`: base64url), generously bounded. */
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Cookie login, the session list, and logout here / one device / everywhere. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { config, stores, clock, throttle, metrics, dummyHash, revocations, bus, leeway, secrets } = app.tessera;
-  const revoking: RevokeDeps = { stores, clock, revocations, bus, metrics, config, leeway };
-  const logins: CookieSignInDeps = {
-    stores,
-    clock,
-    revocations,
-    bus,
-    metrics,
-    config,
-    leeway,
-    users: stores.users,
-    throttle,
-    dummyHash,
-    secrets,
-  };
+  const { config, stores } = app.tessera;
+  // The app's context satisfies every domain dependency; logins also read users by id.
+  const revoking: RevokeDeps = app.tessera;
+  const logins: CookieSignInDeps = { ...app.tessera, users: stores.users };
   const name = cookieName(config);
   const attributes = cookieOptions(config);
   const auth = app.authenticateUser;

@@ -46,7 +46,7 @@ const str = { type: 'string', maxLength: 4096 } as const;
 
 /** `POST /v1/token` (password and refresh_token grants) and `POST /v1/logout`. */
 export async function tokenRoutes(app: FastifyInstance): Promise<void> {
-  const { config, stores, clock, issuer, verifier, secrets, throttle, metrics, dummyHash, revocations, bus, leeway } = app.tessera;
+  const { config, stores, clock, verifier } = app.tessera;
   const held = refreshCookie(config);
   /** Moves the refresh token from the body into the cookie, which lives as long as its family. */
   const holdInCookie = (reply: FastifyReply, tokens: TokenResponse, maxAge: number) => {
@@ -54,20 +54,7 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
     reply.setCookie(held.name, refresh_token, { ...held.options, maxAge: Math.max(0, Math.floor(maxAge)) });
     return body;
   };
-  const grants: TokenSignInDeps = {
-    users: stores.users,
-    throttle,
-    dummyHash,
-    stores,
-    clock,
-    issuer,
-    secrets,
-    metrics,
-    config,
-    revocations,
-    bus,
-    leeway,
-  };
+  const grants: TokenSignInDeps = { ...app.tessera, users: stores.users };
 
   app.post<{ Body: TokenBody }>(
     '/v1/token',
