@@ -12,9 +12,20 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const crossSite = () => new Refused(RefusalCodes.INVALID_ORIGIN, 'cross-site request refused');
 
+// The issuer's origin, parsed once per issuer rather than on every checked request.
+let parsedIssuer = '';
+let issuerOrigin = '';
+function originOf(issuer: string): string {
+  if (issuer !== parsedIssuer) {
+    issuerOrigin = new URL(issuer).origin;
+    parsedIssuer = issuer;
+  }
+  return issuerOrigin;
+}
+
 /** Origins whose requests may carry our cookie's authority: the issuer's own, and TESSERA_CORS_ORIGINS. */
 export function isAllowedOrigin(origins: Origins, origin: string): boolean {
-  return origin === new URL(origins.issuer).origin || origins.corsOrigins.includes(origin);
+  return origin === originOf(origins.issuer) || origins.corsOrigins.includes(origin);
 }
 
 /**
