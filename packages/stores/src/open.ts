@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isStoreUnavailable, StoreConfigError } from './errors.js';
+import { InvalidRedisUrlError } from './redis/open.js';
 import type { Stores } from './types.js';
 
 /** Options of {@link openStores} beyond the database URL. */
@@ -89,7 +90,7 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
   try {
     const { openRedis, withRedisStores } = await import('./redis/index.js');
     const urls = options.redisUrl.split(',').map((u) => u.trim());
-    const redis = await openRedis(urls.length === 1 ? (urls[0] as string) : urls);
+    const redis = await openRedis(urls);
     stores = withRedisStores(base, redis, {
       sessions: options.sessionStore === 'redis',
       ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {}),
@@ -107,19 +108,12 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
  * The error a start fails with when a store cannot be opened: it names the variable to fix and
  * the driver's error code, never the URL (it may carry a password).
  */
-function startupError(variable: string, what: string, err: unknown): Error {
+function startupError(variable: string, what: string, err: unknown): unknown {
   if (err instanceof StoreConfigError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  if (message.startsWith(`${variable}:`)) return new StoreConfigError(variable, message.slice(variable.length + 1).trim(), err);
+  if (err instanceof InvalidRedisUrlError) return new StoreConfigError(variable, err.message, err);
   if (isStoreUnavailable(err)) {
     const code = (err as { code?: unknown }).code;
     return new StoreConfigError(variable, `${what} cannot be reached${typeof code === 'string' ? ` (${code})` : ''}`, err);
   }
-  // Driver messages about a malformed URL name no secret, but to be sure only the first line of
-  // our own parsers' messages is kept, and anything else is summarised.
-  return /^(Redis URL|openRedis)/.test(message)
-    ? new StoreConfigError(variable, message, err)
-    : err instanceof Error
-      ? err
-      : new Error(message);
+  return err;
 }

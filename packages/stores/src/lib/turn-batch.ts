@@ -8,7 +8,7 @@ const checkPhase = setImmediate;
 export type Schedule = (run: () => void) => void;
 
 /** Options of {@link createTurnBatcher}. */
-export interface TurnBatcherOptions {
+interface TurnBatcherOptions {
   /**
    * Most distinct keys per call of `load`; a larger batch is split into several calls, all made
    * at once. Bounds the size of one statement. Default {@link DEFAULT_MAX_BATCH}.
@@ -27,7 +27,7 @@ export interface TurnBatcherOptions {
 }
 
 /** Default of {@link TurnBatcherOptions.maxBatch}. */
-export const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_MAX_BATCH = 256;
 
 /**
  * Coalesces the point lookups asked for within one turn of the event loop into one call of

@@ -34,7 +34,7 @@ export interface PgPoolLike extends PgQueryable {
 }
 
 /** How long a pool waits on the network before failing a request (with errors `isStoreUnavailable` recognises). */
-export interface PgTimeouts {
+interface PgTimeouts {
   /** Milliseconds to get a connection: a free one from the pool, or a new one opened. */
   connectMs: number;
   /** Milliseconds a statement may wait for its answer before the connection is given up. */
@@ -46,7 +46,7 @@ export interface PgTimeouts {
  * answer) held every request until the HTTP timeout; with them a request fails closed (503)
  * within connectMs + queryMs. Tessera's statements are point reads and writes, far below these.
  */
-export const SERVING_TIMEOUTS: PgTimeouts = { connectMs: 2000, queryMs: 2000 };
+const SERVING_TIMEOUTS: PgTimeouts = { connectMs: 2000, queryMs: 2000 };
 
 /**
  * Creates a `pg.Pool`, loading `pg` only now: importing `@tessera/stores` (for SQLite or memory)

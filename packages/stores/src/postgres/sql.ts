@@ -20,7 +20,7 @@ export const numOrNull = (value: string | number | null): number | null => (valu
 export const storable = (text: string): boolean => !text.includes('\0');
 
 /** Runs a named prepared statement (`TrackedPool.prepared`). */
-export type RunPrepared = <R>(name: string, text: string, values: unknown[]) => Promise<PgResult<R>>;
+type RunPrepared = <R>(name: string, text: string, values: unknown[]) => Promise<PgResult<R>>;
 
 /** Options of the stores whose point reads are batched per turn (`lib/turn-batch.ts`). */
 export interface BatchedReadOptions {

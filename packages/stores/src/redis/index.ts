@@ -6,6 +6,6 @@
 export type { RedisClient } from './client.js';
 export { type WithRedisStoresOptions, withRedisStores } from './compose.js';
 export { DEFAULT_PREFIX as DEFAULT_REDIS_PREFIX } from './keys.js';
-export { type OpenRedisOptions, openRedis } from './open.js';
+export { InvalidRedisUrlError, type OpenRedisOptions, openRedis } from './open.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limits.js';
 export { createRedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';

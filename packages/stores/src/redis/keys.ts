@@ -13,7 +13,7 @@ export const SESSION_SHARDS = 256;
  * of every key, putting them all in one cluster slot; glob characters because cleaning up by
  * pattern (SCAN MATCH prefix*) must match the prefix literally.
  */
-export function checkPrefix(prefix: string): string {
+function checkPrefix(prefix: string): string {
   if (/[{}*?[\]\\]/.test(prefix)) throw new RangeError('Redis key prefix must not contain braces or glob characters ({ } * ? [ ] \\)');
   return prefix;
 }
@@ -38,7 +38,7 @@ export function sessionShard(sessionId: string): number {
  * - `<prefix>{u:<userId>}:sessions` — a user's sessions (sorted set by createdAt);
  * - `<prefix>rl:<key>` — a login-failure counter (hash), one key per script.
  */
-export interface RedisKeys {
+interface RedisKeys {
   session(sessionId: string): string;
   expiryShard(shard: number): string;
   userSessions(userId: string): string;

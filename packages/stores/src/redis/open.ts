@@ -37,6 +37,18 @@ export interface OpenRedisOptions {
   onError?: (err: Error) => void;
 }
 
+/**
+ * A Redis URL (or list of them) that cannot be used as given. The message names what is wrong,
+ * never the URL: it may carry a password.
+ */
+export class InvalidRedisUrlError extends Error {
+  readonly code = 'invalid_redis_url';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRedisUrlError';
+  }
+}
+
 interface Endpoint {
   host: string;
   port: number;
@@ -55,13 +67,13 @@ function parseRedisUrl(url: string): Endpoint {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('Redis URL is not a valid URL (expected redis://[user:password@]host[:port][/db] or rediss://…)');
+    throw new InvalidRedisUrlError('Redis URL is not a valid URL (expected redis://[user:password@]host[:port][/db] or rediss://…)');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`Redis URL: unsupported scheme ${parsed.protocol}; expected redis: or rediss:`);
+    throw new InvalidRedisUrlError(`Redis URL: unsupported scheme ${parsed.protocol}; expected redis: or rediss:`);
   }
   const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '' && !/^(?:0|[1-9][0-9]?)$/.test(db)) throw new Error('Redis URL: the path must be a database number');
+  if (db !== '' && !/^(?:0|[1-9][0-9]?)$/.test(db)) throw new InvalidRedisUrlError('Redis URL: the path must be a database number');
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: parsed.port === '' ? 6379 : Number(parsed.port),
@@ -84,7 +96,7 @@ function parseRedisUrl(url: string): Endpoint {
  */
 export async function openRedis(url: string | readonly string[], options: OpenRedisOptions = {}): Promise<RedisClient> {
   const urls = typeof url === 'string' ? [url] : [...url];
-  if (urls.length === 0) throw new Error('openRedis: at least one Redis URL is required');
+  if (urls.length === 0) throw new InvalidRedisUrlError('openRedis: at least one Redis URL is required');
   const endpoints = urls.map(parseRedisUrl);
   const common = {
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
@@ -97,7 +109,7 @@ export async function openRedis(url: string | readonly string[], options: OpenRe
   if (endpoints.length === 1 && !options.cluster) return new Redis({ ...common, ...endpoints[0]! }).on('error', onError);
   // Cluster nodes share credentials and TLS; the seeds only say where to start.
   const { username, password, tls } = endpoints[0]!;
-  if (endpoints.some((e) => e.db !== undefined && e.db !== 0)) throw new Error('Redis URL: a cluster has only database 0');
+  if (endpoints.some((e) => e.db !== undefined && e.db !== 0)) throw new InvalidRedisUrlError('Redis URL: a cluster has only database 0');
   const { enableAutoPipelining, ...perNode } = common;
   return new Cluster(
     endpoints.map(({ host, port }) => ({ host, port })),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RedisClient } from './client.js';
 
 /** Runs one Lua script with `keys` (all in one hash slot on a cluster) and `args`. */
-export type Script = (redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+type Script = (redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
 /**
  * A Lua script, sent by its SHA-1 and loaded on a node only when that node answers NOSCRIPT

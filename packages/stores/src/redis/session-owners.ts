@@ -1,5 +1,5 @@
 /** Default of {@link SessionOwners}' capacity: about a megabyte of ids. */
-export const DEFAULT_SESSION_OWNERS = 10_000;
+const DEFAULT_SESSION_OWNERS = 10_000;
 
 /**
  * Which user each recently looked-up session belongs to, so that `getWithUser` can start reading
