@@ -16,7 +16,7 @@
 // ratio is paired round by round. The load generator is this process; the servers, PostgreSQL
 // and Redis share the same cores with it (not pinned: the 2-worker row needs both cores), so
 // every row also reports CPU time per request: the server's processes, PostgreSQL + Redis, and
-// the load generator (bench/scale/cpu.ts), which says what a row is waiting for.
+// the load generator (packages/cli/src/bench/lib/cpu.ts), which says what a row is waiting for.
 //
 // Run: npm run bench:scale  (needs the build, PostgreSQL and Redis; writes bench/results/scale.json)
 // Knobs: BENCH_CONNECTIONS (10), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_ROUNDS (3),
@@ -25,15 +25,16 @@
 // BENCH_RESULTS_DIR (bench/results), TESSERA_TEST_POSTGRES_URL, TESSERA_TEST_REDIS_URL.
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { cpuSummary } from './lib/machine.js';
-import { writeResults } from './lib/results.js';
-import { median, pairedRatio } from './lib/stats.js';
-import { markdownTable } from './lib/table.js';
-import { cpuPerRequest, sampleCpu } from './scale/cpu.js';
+import type { Connection } from '../packages/cli/src/bench/lib/connection.js';
+import { cpuPerRequest, sampleCpu } from '../packages/cli/src/bench/lib/cpu.js';
+import { cpuSummary } from '../packages/cli/src/bench/lib/machine.js';
+import { writeResults } from '../packages/cli/src/bench/lib/results.js';
+import { median, pairedRatio } from '../packages/cli/src/bench/lib/stats.js';
+import { markdownTable } from '../packages/cli/src/bench/lib/table.js';
+import { RESULTS_DIR } from './results-dir.js';
 import { closedLoop, expectStatus, getLoad, type Measure } from './scale/load.js';
 import { revocationLatencies } from './scale/revocation.js';
 import { cleanUp, createDatabase, REDIS_URL, redisPrefix, type Server, sqliteUrl, startServer } from './scale/servers.js';
-import type { Connection } from './server/connection.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -320,5 +321,9 @@ const run = {
   loadavg_after: loadAfter,
   settings: { CONNECTIONS, DURATION_S, WARMUP_S, ROUNDS, LOGIN_WORKERS, WORKER_LOGINS, REVOCATIONS },
 };
-const out = writeResults('scale', { run, rows: report, revocation: revocationReport }, { partial: only.length > 0 });
+const out = writeResults(
+  'scale',
+  { run, rows: report, revocation: revocationReport },
+  { defaultDir: RESULTS_DIR, partial: only.length > 0 },
+);
 console.log(`\nwrote ${out}`);

@@ -28,15 +28,16 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import { openStores } from '@tessera/stores';
+import { type Answer, Connection, stepUntil } from '../packages/cli/src/bench/lib/connection.js';
+import { runLoad } from '../packages/cli/src/bench/lib/load.js';
+import { cpuSummary } from '../packages/cli/src/bench/lib/machine.js';
+import { writeResults } from '../packages/cli/src/bench/lib/results.js';
+import { median, pairedRatio } from '../packages/cli/src/bench/lib/stats.js';
+import { markdownTable } from '../packages/cli/src/bench/lib/table.js';
 import { buildApp } from '../packages/server/src/app.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { hashPassword, verifyPassword } from '../packages/server/src/lib/passwords.js';
-import { runLoad } from './lib/load.js';
-import { cpuSummary } from './lib/machine.js';
-import { writeResults } from './lib/results.js';
-import { median, pairedRatio } from './lib/stats.js';
-import { markdownTable } from './lib/table.js';
-import { type Answer, Connection, stepUntil } from './server/connection.js';
+import { RESULTS_DIR } from './results-dir.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -303,5 +304,5 @@ console.log(
 );
 
 // A partial run (BENCH_ROWS) prints its table but leaves the full results file alone.
-const out = writeResults('server', report, { partial: only.length > 0 });
+const out = writeResults('server', report, { defaultDir: RESULTS_DIR, partial: only.length > 0 });
 console.log(`\nwrote ${out}`);

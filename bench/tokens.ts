@@ -22,10 +22,11 @@ import { runInNewContext } from 'node:vm';
 import { createVerifier as createFastVerifier, createSigner } from 'fast-jwt';
 import { jwtVerify, SignJWT } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
+import { writeResults } from '../packages/cli/src/bench/lib/results.js';
+import { halfIqr, median, pairedRatio as paired } from '../packages/cli/src/bench/lib/stats.js';
+import { plainTable } from '../packages/cli/src/bench/lib/table.js';
 import { type AccessTokenClaims, createIssuer, createVerifier, generateSigningKey } from '../packages/core/src/index.js';
-import { writeResults } from './lib/results.js';
-import { halfIqr, median, pairedRatio as paired } from './lib/stats.js';
-import { plainTable } from './lib/table.js';
+import { RESULTS_DIR } from './results-dir.js';
 import { rawSign, rawVerify } from './tokens/raw.js';
 
 type Alg = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
@@ -322,5 +323,5 @@ console.log('\nTargets:');
 for (const [label, ok] of targets) console.log(`  ${ok ? 'ok  ' : 'MISS'} ${label}`);
 
 // A partial run (BENCH_ALGS) prints its table but leaves the full results file alone.
-const out = writeResults('tokens', rows, { partial: ALGS.length !== ALL_ALGS.length, indent: 0 });
+const out = writeResults('tokens', rows, { defaultDir: RESULTS_DIR, partial: ALGS.length !== ALL_ALGS.length, indent: 0 });
 console.log(`\nWrote ${out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -156,6 +156,10 @@ describe('the packed packages, installed in an empty project', () => {
     const html = await page.text();
     expect(html).toContain('account.css');
     expect(html).toContain('account.js');
+    // Byte for byte the page this build made (dist/page: the bundled script, the HTML and CSS
+    // copied): the package ships the current page, and every file the server serves.
+    const built = (file: string) => readFileSync(join(ROOT, 'packages', 'server', 'dist', 'page', file), 'utf8');
+    expect(html).toBe(built('account.html'));
     for (const [file, type] of [
       ['account.css', /^text\/css/],
       ['account.js', /^text\/javascript/],
@@ -163,8 +167,7 @@ describe('the packed packages, installed in an empty project', () => {
       const res = await fetch(`${base}/${file}`);
       expect(res.status, file).toBe(200);
       expect(res.headers.get('content-type')).toMatch(type);
-      // Byte for byte the page in the repository: the package ships the current page.
-      expect(await res.text()).toBe(readFileSync(join(ROOT, 'packages', 'server', 'src', 'page', file), 'utf8'));
+      expect(await res.text()).toBe(built(file));
     }
   });
 

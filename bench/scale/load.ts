@@ -2,8 +2,8 @@
 // a GET (open loop over keep-alive connections), and closed loops for the requests that depend on
 // the previous answer (refresh rotations) or that must not share a connection (logins).
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
-import { runLoad } from '../lib/load.js';
-import { type Answer, Connection, stepUntil } from '../server/connection.js';
+import { type Answer, Connection, stepUntil } from '../../packages/cli/src/bench/lib/connection.js';
+import { runLoad } from '../../packages/cli/src/bench/lib/load.js';
 
 /** One measured run. */
 export interface Measure {

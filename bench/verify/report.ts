@@ -1,9 +1,10 @@
 // The end of a bench:verify run: each row's figures from its rounds, the table, and
 // bench/results/verify.json (every round kept, so a later run can be compared round by round).
-import { cpuSummary } from '../lib/machine.js';
-import { writeResults } from '../lib/results.js';
-import { median, pairedRatio as paired } from '../lib/stats.js';
-import { markdownTable } from '../lib/table.js';
+import { cpuSummary } from '../../packages/cli/src/bench/lib/machine.js';
+import { writeResults } from '../../packages/cli/src/bench/lib/results.js';
+import { median, pairedRatio as paired } from '../../packages/cli/src/bench/lib/stats.js';
+import { markdownTable } from '../../packages/cli/src/bench/lib/table.js';
+import { RESULTS_DIR } from '../results-dir.js';
 import { CONNECTIONS, DURATION_S, PREFILL, ROUNDS, TOKENS, WARMUP_S } from './knobs.js';
 import { CONTROL, FAST_JWT, FASTIFY, HIT, MISS, type Row } from './rows.js';
 
@@ -127,7 +128,7 @@ export function report({ rows, wanted, rounds, pinned, partial }: Outcome): void
       distinct_tokens: TOKENS,
       rows: figures,
     },
-    { partial },
+    { defaultDir: RESULTS_DIR, partial },
   );
   console.log(`\nwrote ${out}`);
 }

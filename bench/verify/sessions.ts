@@ -55,6 +55,7 @@ export async function sessionServers(closers: Closers): Promise<SessionServers> 
     name: null,
     passwordHash: 'x',
     roles: [],
+    disabledAt: null,
     createdAt: now,
     updatedAt: now,
   });

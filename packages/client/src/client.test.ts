@@ -196,6 +196,36 @@ describe('@tessera/client in Node, cookie mode (the client keeps the session coo
     expect((await client.fetch(`${server.issuer}/v1/me`)).status).toBe(401);
   });
 
+  // Cookies ignore ports: credentials sent to a service beside the auth server would carry the session cookie.
+  it('sends the session cookie and CSRF header to the issuer only, even to an allowed origin', async () => {
+    const seen: { origin: string; credentials: string; cookie: string | null; csrf: string | null }[] = [];
+    const client = createClient({
+      issuer: server.issuer,
+      mode: 'cookie',
+      allowedOrigins: ['https://api.example.com'],
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        const origin = new URL(request.url).origin;
+        if (origin === server.issuer && !request.url.endsWith('/probe')) return server.fetch(request);
+        seen.push({
+          origin,
+          credentials: request.credentials,
+          cookie: request.headers.get('cookie'),
+          csrf: request.headers.get('x-csrf-token'),
+        });
+        return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+      },
+    });
+    clients.push(client);
+    await client.signUp({ email: email(), password: PASSWORD });
+    await client.fetch('https://api.example.com/orders', { method: 'POST' });
+    await client.fetch(`${server.issuer}/probe`, { method: 'POST' });
+    expect(seen[0]).toMatchObject({ origin: 'https://api.example.com', credentials: 'same-origin', cookie: null, csrf: null });
+    expect(seen[1]).toMatchObject({ origin: server.issuer, credentials: 'include' });
+    expect(seen[1]?.cookie).toMatch(/tessera_session=/);
+    expect(seen[1]?.csrf).toMatch(/.{16,}/);
+  });
+
   it('a refused sign-in carries the server code', async () => {
     const error = await cookieClient()
       .signIn({ email: email(), password: PASSWORD })

@@ -14,8 +14,9 @@ export interface ClientOptions {
   /** `token`: a Bearer access token for APIs on any allowed origin. `cookie`: a session with the auth server. Required. */
   mode: 'token' | 'cookie';
   /**
-   * Origins besides the issuer's that `client.fetch` sends credentials to (the Bearer token in
-   * token mode), compared exactly. Default: none, so a token never leaks to a third party.
+   * Token mode: origins besides the issuer's that `client.fetch` sends the Bearer token to,
+   * compared exactly. Default: none, so a token never leaks to a third party. Cookie mode sends
+   * the session's credentials to the issuer alone, whatever is listed here.
    */
   allowedOrigins?: readonly string[];
   /**

@@ -26,6 +26,7 @@ import { StoreHealth } from './lib/store-health.js';
 import { LoginThrottle } from './lib/throttle.js';
 import { authenticatePlugin } from './plugins/authenticate.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { adminRoutes } from './routes/admin.js';
 import { currentSessionRoutes } from './routes/current-session.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
@@ -278,7 +279,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     strictPreflight: false,
     origin: config.corsOrigins,
     credentials: true,
-    methods: ['GET', 'POST', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token'],
     // A browser client on another origin reads the server's clock from Date to measure its skew.
     exposedHeaders: ['Date'],
@@ -302,6 +303,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(meRoutes);
   await app.register(revocationRoutes);
   await app.register(oauthRoutes);
+  await app.register(adminRoutes);
   await app.register(pageRoutes);
 
   if (options.background !== false) {

@@ -2,7 +2,8 @@ import { Buffer } from 'node:buffer';
 import { importVerificationJwk } from '@tessera/core';
 import { createVerifier } from '@tessera/verify';
 import { describe, expect, it } from 'vitest';
-import { keysCommand } from './admin.js';
+import { openAdmin } from './admin/index.js';
+import { keysCommand } from './admin/keys-command.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createTestApp } from './test-app.js';
 import { bearer, decodeHeader, ISSUER, json, me, register, tokenLogin } from './test-helpers.js';
@@ -161,7 +162,7 @@ describe('signing algorithms', () => {
     const token = (await tokenLogin(app, user)).access_token;
     const lines: string[] = [];
     const config = loadConfig({ TESSERA_SIGNING_ALG: 'HS256', TESSERA_ALLOW_SHARED_SECRET: 'true', TESSERA_ISSUER: ISSUER });
-    expect(await keysCommand(['export-secret'], config, stores, kek, (line) => lines.push(line))).toBe(0);
+    expect(await keysCommand(['export-secret'], await openAdmin({ config, stores, kek }), (line) => lines.push(line))).toBe(0);
     const { keys } = JSON.parse(lines.join('')) as { keys: Parameters<typeof importVerificationJwk>[0][] };
     expect(keys.map((k) => k.kid)).toContain(decodeHeader(token).kid);
     for (const k of keys) expect(k).toMatchObject({ kty: 'oct', alg: 'HS256' });
@@ -176,7 +177,11 @@ describe('signing algorithms', () => {
     // An asymmetric issuer has no secret to export: services use its JWKS.
     const es = await createTestApp();
     const out: string[] = [];
-    expect(await keysCommand(['export-secret'], loadConfig({}), es.stores, es.kek, (line) => out.push(line))).toBe(1);
+    expect(
+      await keysCommand(['export-secret'], await openAdmin({ config: loadConfig({}), stores: es.stores, kek: es.kek }), (line) =>
+        out.push(line),
+      ),
+    ).toBe(1);
     expect(out.join('\n')).toMatch(/jwks\.json/);
   });
 

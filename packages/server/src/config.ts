@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { isIP } from 'node:net';
 import { ALGORITHMS, type Algorithm } from '@tessera/core';
+import { ROLE_NAME, type ScopeRoles } from './lib/roles.js';
 
 /** The auth server's configuration, read from the environment (see DESIGN "Configuration"). Durations in seconds. */
 export interface Config {
@@ -55,6 +56,13 @@ export interface Config {
   logLevel: string;
   /** Scopes a token may carry; a request for any other is refused (`invalid_scope`). */
   scopes: Set<string>;
+  /**
+   * `TESSERA_SCOPE_ROLES` (`scope=role|role,…`): a scope listed is granted only to users holding one
+   * of its roles; one not listed, to any user. Every listed scope is one of `scopes`. Default: none listed.
+   */
+  scopeRoles: ScopeRoles;
+  /** `TESSERA_ADMIN_ROLE`: the role the admin HTTP API requires, read from the store on every call. Default `admin`. */
+  adminRole: string;
   /** Redis for the revocation pub/sub channel (verifiers subscribe to it). */
   redisUrl: string | undefined;
   redisChannel: string;
@@ -62,6 +70,12 @@ export interface Config {
   redisPrefix: string;
   /** Where sessions live (`TESSERA_SESSION_STORE`): the database, or Redis (needs `redisUrl`). */
   sessionStore: 'database' | 'redis';
+  /**
+   * `TESSERA_REDIS_PROFILE_TTL` (seconds, default 30; 0 for none): with sessions in Redis, how long
+   * a copy of a user's profile is kept beside them, so a cookie lookup reads Redis alone. Changes
+   * made through Tessera drop the copy at once; a change made in the database by hand shows within this time.
+   */
+  profileCopyTtl: number;
   /** Connections in the PostgreSQL pool of each process (`TESSERA_DATABASE_POOL_SIZE`). */
   databasePoolSize: number;
   /** Processes serving on this host (`TESSERA_WORKERS`, node:cluster); 1 runs in this process. */
@@ -145,6 +159,45 @@ function credentials(env: Env): Map<string, string> {
   return map;
 }
 
+/**
+ * `TESSERA_SCOPE_ROLES`: comma-separated `scope=role|role` entries. Each scope must be one the
+ * server grants (`TESSERA_SCOPES`), listed once, with at least one valid role name.
+ */
+function scopeRoles(env: Env, scopes: ReadonlySet<string>): ScopeRoles {
+  const name = 'TESSERA_SCOPE_ROLES';
+  const map = new Map<string, ReadonlySet<string>>();
+  for (const entry of list(env, name)) {
+    // Role names hold no `=`, so the last one splits, whatever the scope holds.
+    const eq = entry.lastIndexOf('=');
+    const scope = entry.slice(0, Math.max(0, eq)).trim();
+    const roles = entry
+      .slice(eq + 1)
+      .split('|')
+      .map((r) => r.trim());
+    const shown = JSON.stringify(entry.slice(0, 100));
+    if (eq <= 0 || scope === '') throw new ConfigError(name, `each entry is scope=role|role; ${shown} is not`);
+    if (!scopes.has(scope)) throw new ConfigError(name, `scope ${JSON.stringify(scope.slice(0, 100))} is not one of TESSERA_SCOPES`);
+    if (map.has(scope)) throw new ConfigError(name, `scope ${JSON.stringify(scope.slice(0, 100))} is listed twice`);
+    const bad = roles.find((r) => !ROLE_NAME.test(r));
+    if (bad !== undefined) {
+      throw new ConfigError(
+        name,
+        `role ${JSON.stringify(bad.slice(0, 64))} in ${shown} is invalid: lower-case letters, digits and _ . : - only, starting with a letter`,
+      );
+    }
+    map.set(scope, new Set(roles));
+  }
+  return map;
+}
+
+function adminRole(env: Env): string {
+  const role = (env.TESSERA_ADMIN_ROLE ?? '').trim() || 'admin';
+  if (!ROLE_NAME.test(role)) {
+    throw new ConfigError('TESSERA_ADMIN_ROLE', 'must be a role name: lower-case letters, digits and _ . : - only, starting with a letter');
+  }
+  return role;
+}
+
 /** Names proxy-addr (Fastify's `trustProxy`) resolves to address ranges itself. */
 const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -219,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = env.TESSERA_REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError('TESSERA_REDIS_URL', 'must be a redis:// or rediss:// URL');
+  const scopes = new Set((env.TESSERA_SCOPES || 'openid profile email offline_access').split(/[\s,]+/).filter(Boolean));
   const config: Config = {
     port,
     host: env.HOST || '0.0.0.0',
@@ -245,11 +299,14 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeout: integer(env, 'TESSERA_KEEP_ALIVE_TIMEOUT', 5, 1, 600),
     maxConnectionsPerIp: integer(env, 'TESSERA_MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
     logLevel: env.TESSERA_LOG_LEVEL || 'info',
-    scopes: new Set((env.TESSERA_SCOPES || 'openid profile email offline_access').split(/[\s,]+/).filter(Boolean)),
+    scopes,
+    scopeRoles: scopeRoles(env, scopes),
+    adminRole: adminRole(env),
     redisUrl,
     redisChannel: env.TESSERA_REDIS_CHANNEL || 'tessera:revocations',
     redisPrefix: redisPrefix(env),
     sessionStore: sessionStore(env, redisUrl),
+    profileCopyTtl: integer(env, 'TESSERA_REDIS_PROFILE_TTL', 30, 0, 3600),
     databasePoolSize: integer(env, 'TESSERA_DATABASE_POOL_SIZE', 10, 1, 1000),
     workers: integer(env, 'TESSERA_WORKERS', 1, 1, 256),
   };

@@ -65,7 +65,7 @@ describe('one name for one thing', () => {
     const session = await cookieLogin(t.app, user);
     const byToken = json(await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(tokens.access_token) }));
     const byCookie = json(await t.app.inject({ method: 'GET', url: '/v1/me', headers: session.cookie }));
-    expect(Object.keys(byCookie).sort()).toEqual(['auth', 'email', 'id', 'name', 'sid', 'sub']);
+    expect(Object.keys(byCookie).sort()).toEqual(['auth', 'email', 'id', 'name', 'roles', 'sid', 'sub']);
     expect(byCookie).toMatchObject({ sub: user.id, id: user.id, email: user.email, name: null, auth: 'session', sid: session.sid });
     // Bearer: from the claims alone; `email` only when the token carries it.
     expect(byToken).toMatchObject({ sub: user.id, id: user.id, name: null, auth: 'jwt' });
@@ -107,6 +107,7 @@ describe('405 for a known path with the wrong method', () => {
     ['POST', '/', 'GET, HEAD, OPTIONS'],
     ['POST', '/docs', 'GET, HEAD, OPTIONS'],
     ['PATCH', '/v1/users', 'POST, OPTIONS'],
+    ['POST', '/v1/admin/users/some-user-id/roles', 'GET, HEAD, PUT, OPTIONS'],
   ];
 
   it.each(CASES)('%s %s: 405 method_not_allowed, Allow: %s', async (method, url, allow) => {
@@ -117,7 +118,7 @@ describe('405 for a known path with the wrong method', () => {
 
   it('the cases cover every route path the app documents', async () => {
     const doc = json<{ paths: Record<string, unknown> }>(await t.app.inject({ method: 'GET', url: '/openapi.json' }));
-    const covered = new Set(CASES.map(([, url]) => url.replace('some-session-id', '{sid}')));
+    const covered = new Set(CASES.map(([, url]) => url.replace('some-session-id', '{sid}').replace('some-user-id', '{id}')));
     for (const path of Object.keys(doc.paths)) expect(covered, path).toContain(path);
   });
 

@@ -54,7 +54,7 @@ describe('POST /v1/sessions (cookie login)', () => {
     const s = await cookieLogin(t.app, user);
     const res = await me(t.app, s.cookie);
     expect(res.statusCode).toBe(200);
-    expect(json(res)).toEqual({ sub: user.id, id: user.id, email: user.email, name: 'Grace', auth: 'session', sid: s.sid });
+    expect(json(res)).toEqual({ sub: user.id, id: user.id, email: user.email, name: 'Grace', roles: [], auth: 'session', sid: s.sid });
   });
 
   it('answers a wrong password and an unknown user alike: 401 invalid_credentials, identical bodies, no cookie', async () => {

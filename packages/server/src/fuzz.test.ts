@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './test-app.js';
 import { cookieLogin, ISSUER, json, register, type Tokens, tokenLogin } from './test-helpers.js';
 
-/** Every route of the app as method + path (`:sid` is filled in by the fuzzer). */
+/** Every route of the app as method + path (`:sid` and `:id` are filled in by the fuzzer). */
 const ROUTES: [string, string][] = [
   ['POST', '/v1/users'],
   ['POST', '/v1/token'],
@@ -34,6 +34,8 @@ const ROUTES: [string, string][] = [
   ['GET', '/metrics'],
   ['GET', '/openapi.json'],
   ['GET', '/'],
+  ['GET', '/v1/admin/users/:id/roles'],
+  ['PUT', '/v1/admin/users/:id/roles'],
 ];
 /** Routes left out on purpose: a well-formed request to them never ends (Server-Sent Events). */
 const STREAMING = new Set(['/v1/revocations/stream']);
@@ -60,6 +62,7 @@ const FIELDS = [
   'token_type_hint',
   'current_password',
   'new_password',
+  'roles',
   '__proto__',
   'constructor',
 ];
@@ -87,7 +90,7 @@ describe('fuzz: every route, hostile input', () => {
 
   it('lists every route the app serves', async () => {
     const doc = json<{ paths: Record<string, Record<string, unknown>> }>(await t.app.inject({ method: 'GET', url: '/openapi.json' }));
-    const listed = new Set(ROUTES.map(([m, p]) => `${m} ${p.replace(':sid', '{sid}')}`));
+    const listed = new Set(ROUTES.map(([m, p]) => `${m} ${p.replace(':sid', '{sid}').replace(':id', '{id}')}`));
     for (const [path, methods] of Object.entries(doc.paths)) {
       if (STREAMING.has(path)) continue;
       for (const method of Object.keys(methods)) {
@@ -223,7 +226,7 @@ describe('fuzz: every route, hostile input', () => {
         fc.asyncProperty(body, headers, query, sid, async (b, h, q, s) => {
           const all: Record<string, string> = { ...h };
           if (b.contentType !== undefined && h['content-type'] === undefined) all['content-type'] = b.contentType;
-          const url = `${path.replace(':sid', s)}${q}`;
+          const url = `${path.replace(':sid', s).replace(':id', s)}${q}`;
           const res = await t.app.inject({
             method: method as 'GET',
             url,

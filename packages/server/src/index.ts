@@ -6,3 +6,4 @@ export { dataDirOf, loadKek } from './lib/kek.js';
 export { KeyManager } from './lib/key-manager.js';
 export { BLOCKLIST_SIZE, normalizeEmail, passwordProblem } from './lib/passwords.js';
 export { ServerSecrets } from './lib/secrets.js';
+export { migrate, startServer } from './start.js';

@@ -71,6 +71,7 @@ describe('GET /v1/me', () => {
       id: user.id,
       email: user.email,
       name: null,
+      roles: [],
       auth: 'jwt',
       sid: decodePayload(tokens.access_token).sid,
     });
@@ -89,7 +90,7 @@ describe('GET /v1/me', () => {
       body = json(await me(t.app, s.cookie));
     });
     expect(reads).toBeGreaterThanOrEqual(1);
-    expect(body).toEqual({ sub: user.id, id: user.id, email: user.email, name: null, auth: 'session', sid: s.sid });
+    expect(body).toEqual({ sub: user.id, id: user.id, email: user.email, name: null, roles: [], auth: 'session', sid: s.sid });
   });
 
   // Userinfo clients (OIDC Core §5.3) key on `sub`, and a missing `name` read as "no such

@@ -150,6 +150,17 @@ describe('/openapi.json matches the server', () => {
   const down503 = { outage: true };
   const slow429 = { throttled: true };
   const malformedAuth = { authorization: 'Bearer' };
+  // An access token of a user holding the admin role, made on first use.
+  let adminAccess: string | undefined;
+  const adminAuth = async () => {
+    if (adminAccess === undefined) {
+      const admin = await register(t.app);
+      await t.stores.users.changeRoles(admin.id, { set: ['admin'] }, t.clock());
+      adminAccess = (await tokenLogin(t.app, admin)).access_token;
+    }
+    return bearer(adminAccess);
+  };
+  const roles = (id: string) => `/v1/admin/users/${id}/roles`;
 
   const PROBES: Record<string, Probe[]> = {
     'GET /openapi.json': [[200, () => ({ method: 'GET', url: '/openapi.json' })]],
@@ -304,6 +315,24 @@ describe('/openapi.json matches the server', () => {
       [503, () => ({ method: 'POST', url: '/oauth/revoke', payload: { token: rt() } }), down503],
     ],
   };
+  PROBES['GET /v1/admin/users/{id}/roles'] = [
+    [200, async () => ({ method: 'GET', url: roles(user.id), headers: await adminAuth() })],
+    [400, () => ({ method: 'GET', url: roles(user.id), headers: malformedAuth })],
+    [401, () => ({ method: 'GET', url: roles(user.id) })],
+    [403, () => ({ method: 'GET', url: roles(user.id), headers: bearer(tokens.access_token) })],
+    [404, async () => ({ method: 'GET', url: roles('nosuchuser'), headers: await adminAuth() })],
+    [503, async () => ({ method: 'GET', url: roles(user.id), headers: await adminAuth() }), down503],
+  ];
+  PROBES['PUT /v1/admin/users/{id}/roles'] = [
+    [200, async () => ({ method: 'PUT', url: roles(user.id), headers: await adminAuth(), payload: { roles: ['ops'] } })],
+    [400, async () => ({ method: 'PUT', url: roles(user.id), headers: await adminAuth(), payload: { roles: ['Not A Role'] } })],
+    [401, () => ({ method: 'PUT', url: roles(user.id), payload: { roles: [] } })],
+    [403, () => ({ method: 'PUT', url: roles(user.id), headers: cookieOnly(), payload: { roles: [] } })],
+    [404, async () => ({ method: 'PUT', url: roles('nosuchuser'), headers: await adminAuth(), payload: { roles: [] } })],
+    [413, () => ({ ...big(roles(user.id)), method: 'PUT' })],
+    [415, () => ({ ...text(roles(user.id)), method: 'PUT' })],
+    [503, async () => ({ method: 'PUT', url: roles(user.id), headers: await adminAuth(), payload: { roles: [] } }), down503],
+  ];
   // The DELETE session routes share their refusals; the successes each need a session to end.
   for (const path of ['/v1/sessions/current', '/v1/sessions/others', '/v1/sessions']) {
     PROBES[`DELETE ${path}`] = [
@@ -379,7 +408,7 @@ describe('/openapi.json matches the server', () => {
         }
       }
       // Every route answers 400 to an HTTP/1.1 request without Host, before any of its own logic.
-      const noHost = await rawStatus(`${method} ${path.replace('{sid}', 'abc')} HTTP/1.1\r\nconnection: close\r\n\r\n`);
+      const noHost = await rawStatus(`${method} ${path.replace(/\{\w+\}/, 'abc')} HTTP/1.1\r\nconnection: close\r\n\r\n`);
       provoked.add(noHost);
       if (noHost !== 400) problems.push(`${operation}: no Host answered ${noHost}`);
       if (operation === 'GET /v1/revocations/stream') provoked.add(200);

@@ -15,7 +15,7 @@ export interface SuperviseOptions {
   stopBudgetMs?: number;
 }
 
-/** The exit code a worker uses for invalid configuration (bin.ts): no retry can fix it. */
+/** The exit code a worker uses for invalid configuration (bin.ts, and any program calling startServer): no retry can fix it. */
 const CONFIG_EXIT = 2;
 const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
@@ -24,8 +24,10 @@ export const isSupervisor = (): boolean => cluster.isPrimary;
 
 /**
  * Runs this process as the supervisor of `workers` server processes sharing one port
- * (`node:cluster`; each worker runs bin.js again and opens its own stores, so each has its own
- * PostgreSQL pool, and SQLite workers share the file). It serves nothing itself:
+ * (`node:cluster`; each worker runs this process's command line again, the same script and
+ * arguments, which must lead it to `startServer` as they led this process: there, being a
+ * worker, it serves. Each opens its own stores, so each has its own PostgreSQL pool, and SQLite
+ * workers share the file). It serves nothing itself:
  *
  * - a worker that dies after it listened is replaced at once;
  * - a worker that dies before it listened is replaced after a growing delay, and after

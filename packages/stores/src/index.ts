@@ -43,6 +43,7 @@ export {
   type RefreshToken,
   type RevocationEvent,
   type RevocationStore,
+  type RoleChange,
   type RotateResult,
   type Session,
   type SessionKind,
@@ -51,6 +52,7 @@ export {
   type StoredKey,
   type Stores,
   type User,
+  type UserPage,
   type UserProfile,
   type UserStore,
 } from './types.js';

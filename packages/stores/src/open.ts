@@ -17,6 +17,8 @@ export interface OpenStoresOptions {
   sessionStore?: 'database' | 'redis';
   /** Prepended to every Redis key, so deployments (or test runs) can share one Redis. Default `tessera:`. */
   redisPrefix?: string;
+  /** With sessions in Redis, the lifetime of the profile copies beside them, ms (default 30,000; 0 for none). */
+  profileCopyTtlMs?: number;
 }
 
 type Opener = (rest: string, url: string, options: OpenStoresOptions) => Promise<Stores>;
@@ -94,6 +96,7 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
     stores = withRedisStores(base, redis, {
       sessions: options.sessionStore === 'redis',
       ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {}),
+      ...(options.profileCopyTtlMs !== undefined ? { profileCopyTtlMs: options.profileCopyTtlMs } : {}),
     });
     // Reached now, so a wrong address stops the start instead of failing the first login.
     await stores.ping();

@@ -12,6 +12,8 @@ export interface User {
   /** PHC-format argon2id hash. */
   passwordHash: string;
   roles: string[];
+  /** When an administrator disabled the account (it cannot sign in), or null. */
+  disabledAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -25,8 +27,8 @@ export class EmailTakenError extends Error {
   }
 }
 
-/** What a request needs to know of its user: never the password hash. */
-export type UserProfile = Pick<User, 'id' | 'email' | 'name' | 'roles'>;
+/** What a request needs to know of its user: never the password hash. A disabled user's sessions must be refused. */
+export type UserProfile = Pick<User, 'id' | 'email' | 'name' | 'roles' | 'disabledAt'>;
 
 export interface UserStore {
   /** Inserts a user. Email uniqueness is enforced atomically: of two concurrent creates with one email, exactly one succeeds and the other throws {@link EmailTakenError}. */
@@ -41,6 +43,41 @@ export interface UserStore {
    * is no longer `from`.
    */
   updatePassword(id: string, change: { from: string; to: string }, now: number): Promise<boolean>;
+  /**
+   * Users ordered by email (by code point, which is UTF-8 byte order, on every backend), at most
+   * `page.limit` (1 … 1000; a `RangeError` otherwise), starting after the email `page.after` (the
+   * last email of the previous page; it need not be stored).
+   */
+  list(page: UserPage): Promise<User[]>;
+  /**
+   * Adds and removes roles in one atomic read-modify-write: of concurrent changes to one user,
+   * none is lost (two grants of different roles both land). Roles stay unique and sorted.
+   * Returns the roles after the change, or null when the user does not exist.
+   */
+  changeRoles(id: string, change: RoleChange, now: number): Promise<string[] | null>;
+  /** Sets (`disabledAt` a time) or clears (null) the disabled mark. False when the user does not exist. */
+  setDisabled(id: string, disabledAt: number | null, now: number): Promise<boolean>;
+  /**
+   * Deletes the user and, in one transaction, the user's sessions and refresh tokens held by the
+   * same backend (sessions kept in Redis stay there, revoked, until they expire). The caller
+   * revokes the user's sessions first. The email can be registered again afterwards. False when
+   * the user does not exist.
+   */
+  delete(id: string): Promise<boolean>;
+}
+
+/** A page of {@link UserStore.list}. */
+export interface UserPage {
+  limit: number;
+  /** The email of the last user of the previous page; absent for the first page. */
+  after?: string;
+}
+
+/** A change of {@link UserStore.changeRoles}: `set` replaces the roles, then `grant` adds and `revoke` removes. */
+export interface RoleChange {
+  set?: readonly string[];
+  grant?: readonly string[];
+  revoke?: readonly string[];
 }
 
 /** How a session is held by its client. */

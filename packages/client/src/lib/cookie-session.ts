@@ -91,15 +91,15 @@ export class CookieSession {
   }
 
   /**
-   * Adds what a request to the issuer (or an allowed origin) needs: credentials, and for the
-   * issuer alone (whose session they belong to) the CSRF header on a state change and, in Node,
-   * the session cookie.
+   * Adds what a request to the issuer needs: credentials, the CSRF header on a state change and,
+   * in Node, the session cookie. Nothing for any other origin, allowed or not: the session is the
+   * issuer's alone, and browsers send cookies to every port of a host, so `credentials: 'include'`
+   * to a service beside the auth server would hand it the session cookie.
    */
   authorize(url: string, method: string, headers: Headers): RequestInit {
-    if (new URL(url).origin === this.#o.issuerOrigin) {
-      if (!SAFE_METHODS.has(method.toUpperCase()) && this.#csrf && !headers.has('x-csrf-token')) headers.set('x-csrf-token', this.#csrf);
-      for (const [name, value] of Object.entries(this.#jarHeader())) headers.set(name, value);
-    }
+    if (new URL(url).origin !== this.#o.issuerOrigin) return { headers };
+    if (!SAFE_METHODS.has(method.toUpperCase()) && this.#csrf && !headers.has('x-csrf-token')) headers.set('x-csrf-token', this.#csrf);
+    for (const [name, value] of Object.entries(this.#jarHeader())) headers.set(name, value);
     return { headers, credentials: 'include' };
   }
 

@@ -74,6 +74,15 @@ const REFUSALS: Readonly<Record<RefusalCode, Row>> = {
   [RefusalCodes.CSRF_TOKEN_INVALID]: { status: 403, error: 'csrf_token_invalid' },
   [RefusalCodes.INVALID_CLIENT]: { status: 401, error: 'invalid_client', challenge: 'Basic realm="tessera"' },
   [RefusalCodes.NOT_FOUND]: { status: 404, error: 'not_found' },
+  [RefusalCodes.USER_NOT_FOUND]: { status: 404, error: 'user_not_found' },
+  [RefusalCodes.INVALID_ROLE]: { status: 400, error: 'invalid_role' },
+  [RefusalCodes.INSUFFICIENT_ROLE]: { status: 403, error: 'insufficient_role' },
+  [RefusalCodes.ACCOUNT_DISABLED]: {
+    status: 403,
+    error: 'account_disabled',
+    // RFC 6749 §5.2: the token endpoint answers a grant it will not honour as a bad grant.
+    oauth: { status: 400, error: 'invalid_grant', description: 'account is disabled' },
+  },
   // RFC 6749 §4.1.2.1's code for "cannot handle the request now", on every endpoint alike.
   [RefusalCodes.TEMPORARILY_UNAVAILABLE]: { status: 503, error: 'temporarily_unavailable' },
 };

@@ -35,6 +35,14 @@ export const RefusalCodes = {
   INVALID_CLIENT: 'INVALID_CLIENT',
   /** The named resource does not exist, or is not the caller's. */
   NOT_FOUND: 'NOT_FOUND',
+  /** An administrative request names a user that does not exist. */
+  USER_NOT_FOUND: 'USER_NOT_FOUND',
+  /** A role name is malformed, or a user would hold too many. */
+  INVALID_ROLE: 'INVALID_ROLE',
+  /** The caller is authenticated but does not hold the role the request needs (read from the store, not the token). */
+  INSUFFICIENT_ROLE: 'INSUFFICIENT_ROLE',
+  /** The password was right, but an administrator disabled the account. */
+  ACCOUNT_DISABLED: 'ACCOUNT_DISABLED',
   /** A store cannot answer now (down, full, read-only): retry after `retryAfter` seconds, unchanged. */
   TEMPORARILY_UNAVAILABLE: 'TEMPORARILY_UNAVAILABLE',
 } as const;

@@ -2,6 +2,7 @@ import type { Issuer, RevocationList } from '@tessera/core';
 import type { RefreshToken, Session, Stores, User } from '@tessera/stores';
 import type { Config } from '../config.js';
 import { RefusalCodes, Refused } from './errors.js';
+import { scopeForRoles } from './grant-options.js';
 import type { Metrics } from './metrics.js';
 import { type RevokeDeps, revokeSession } from './revoke.js';
 import type { ServerSecrets } from './secrets.js';
@@ -44,7 +45,7 @@ export interface GrantDeps extends RevokeDeps {
   issuer: Pick<Issuer, 'issue'>;
   secrets: Pick<ServerSecrets, 'successor'>;
   metrics: Pick<Metrics, 'tokensIssued' | 'refreshes' | 'reuseDetections' | 'revocations'>;
-  config: Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshGrace' | 'scopes'>;
+  config: Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshGrace' | 'scopes' | 'scopeRoles'>;
 }
 
 const invalidGrant = (description: string) => new Refused(RefusalCodes.INVALID_GRANT, description);
@@ -123,6 +124,10 @@ export function firstTokens(deps: GrantDeps, user: User, created: NewTokenSessio
   return response(deps, accessToken(deps, user, created.session, options, 'password'), created.refreshToken, options.scope);
 }
 
+/**
+ * The token response. `scope` is sent whenever one was granted: RFC 6749 §5.1 requires it when it
+ * differs from the request (roles left part of it out), and sending it always tells clients the same.
+ */
 function response(deps: GrantDeps, access: string, refresh: string, scope: string | undefined): TokenResponse {
   return {
     access_token: access,
@@ -172,6 +177,11 @@ export async function refreshGrant(deps: GrantDeps, presented: unknown, options:
     deps.metrics.refreshes.inc({ result: 'expired' });
     throw invalidGrant('the refresh token has expired or its session ended');
   }
+  // Disabling revokes every session; the mark is checked too, for a session that revocation missed.
+  if (owner.user.disabledAt !== null) {
+    deps.metrics.refreshes.inc({ result: 'invalid' });
+    throw invalidGrant('the account is disabled');
+  }
   // RFC 6749 §6: a refresh may narrow the scope the family was granted, never widen it (a family
   // stored before scopes were recorded is bounded by TESSERA_SCOPES, checked already). A token
   // used again after its grace window goes on to reuse detection whatever scope it asks for.
@@ -181,6 +191,16 @@ export async function refreshGrant(deps: GrantDeps, presented: unknown, options:
     if (!options.scope.split(' ').every((s) => familyScope.includes(s))) {
       throw new Refused(RefusalCodes.INVALID_SCOPE, 'a refresh cannot ask for a scope the login was not granted');
     }
+  }
+  // The user's roles as they are now (the same read): a role revoked since login drops the scopes
+  // it allowed. Omitted, the scope is the family's, less any scope the server has stopped
+  // granting since (TESSERA_SCOPES).
+  const { user } = owner;
+  const inherited = (familyScope ?? []).filter((s) => deps.config.scopes.has(s));
+  const requested = options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined);
+  const scope = scopeForRoles(requested, user.roles, deps.config.scopeRoles);
+  if (!reused && options.scope !== undefined && scope === undefined) {
+    throw new Refused(RefusalCodes.INVALID_SCOPE, 'none of the requested scopes is granted to this account');
   }
   const next = deps.secrets.successor(row.id, secret);
   const result = await deps.stores.refreshTokens.rotate(
@@ -207,13 +227,10 @@ export async function refreshGrant(deps: GrantDeps, presented: unknown, options:
       throw invalidGrant('the refresh token was already used; the session has been revoked');
     }
   }
-  const { user } = owner;
   // Token sessions are "used" when refreshed: what the per-user session cap evicts by.
   if (now - session.lastSeenAt >= TOUCH_INTERVAL_MS) await deps.stores.sessions.touch(session.id, now, session.idleExpiresAt);
   deps.metrics.refreshes.inc({ result: result.status === 'rotated' ? 'rotated' : 'grace' });
-  // Omitted: the family's scope, less any scope the server has stopped granting since (TESSERA_SCOPES).
-  const inherited = (familyScope ?? []).filter((s) => deps.config.scopes.has(s));
-  const granted = { ...options, scope: options.scope ?? (inherited.length > 0 ? inherited.join(' ') : undefined) };
+  const granted = { ...options, scope };
   const tokens = response(
     deps,
     accessToken(deps, user, session, granted, 'refresh_token'),

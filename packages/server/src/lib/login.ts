@@ -1,6 +1,7 @@
 import type { Session, User, UserStore } from '@tessera/stores';
 import type { Config } from '../config.js';
 import { RefusalCodes, Refused } from './errors.js';
+import { scopeForRoles } from './grant-options.js';
 import { createTokenSession, firstTokens, type GrantDeps, type GrantOptions, type TokenResponse } from './grants.js';
 import type { Metrics } from './metrics.js';
 import { MAX_PASSWORD_LENGTH, normalizeEmail, verifyPassword } from './passwords.js';
@@ -33,16 +34,19 @@ export interface LoginAttempt {
  * wrong password; both count as failures on the same identifiers. During a back-off every attempt
  * is refused, right password or not.
  *
- * @throws {Refused} `INVALID_CREDENTIALS` for a wrong email or password, `THROTTLED` during a back-off.
+ * A disabled account is refused only after its right password: a wrong one gets the usual answer,
+ * so the mark tells a guesser nothing.
+ *
+ * @throws {Refused} `INVALID_CREDENTIALS` for a wrong email or password, `THROTTLED` during a back-off,
+ * `ACCOUNT_DISABLED` for a disabled account's right password.
  */
 export async function login(deps: LoginDeps, attempt: LoginAttempt): Promise<User> {
   const email = normalizeEmail(attempt.email);
   // An unparseable identifier is still throttled, under its own (bounded) spelling.
   const account = email ?? (typeof attempt.email === 'string' ? attempt.email.trim().toLowerCase().slice(0, 256) : '');
+  let user: User;
   try {
-    const user = await deps.throttle.attempt(loginTargets(account, attempt.ip), () => checkPassword(deps, email, attempt.password));
-    deps.metrics.logins.inc({ mode: attempt.mode, result: 'success' });
-    return user;
+    user = await deps.throttle.attempt(loginTargets(account, attempt.ip), () => checkPassword(deps, email, attempt.password));
   } catch (err) {
     if (err instanceof Refused) {
       const result = err.code === RefusalCodes.THROTTLED ? 'throttled' : 'failure';
@@ -50,7 +54,18 @@ export async function login(deps: LoginDeps, attempt: LoginAttempt): Promise<Use
     }
     throw err;
   }
+  if (isDisabled(user)) {
+    deps.metrics.logins.inc({ mode: attempt.mode, result: 'disabled' });
+    throw accountDisabled();
+  }
+  deps.metrics.logins.inc({ mode: attempt.mode, result: 'success' });
+  return user;
 }
+
+/** Whether an administrator disabled the account (a row stored before the mark existed has none). */
+export const isDisabled = (user: Pick<User, 'disabledAt'>): boolean => user.disabledAt !== null && user.disabledAt !== undefined;
+
+const accountDisabled = () => new Refused(RefusalCodes.ACCOUNT_DISABLED, 'account is disabled');
 
 async function checkPassword(deps: LoginDeps, email: string | null, password: unknown): Promise<User> {
   const user = email ? await deps.users.findByEmail(email) : null;
@@ -67,7 +82,7 @@ async function checkPassword(deps: LoginDeps, email: string | null, password: un
 export type SignInDeps = LoginDeps &
   RevokeDeps & {
     users: Pick<UserStore, 'findById'>;
-    config: Pick<Config, 'maxSessionsPerUser'>;
+    config: Pick<Config, 'maxSessionsPerUser' | 'scopeRoles'>;
   };
 
 /** What {@link signInWithCookie} takes. */
@@ -97,11 +112,12 @@ export async function signInWithCookie(deps: CookieSignInDeps, attempt: LoginAtt
 }
 
 /**
- * Token login (the password grant): checks the credentials ({@link login}), creates a refresh
- * family, and issues tokens only once {@link confirmLogin} has held and the user's sessions are
- * within the cap.
+ * Token login (the password grant): checks the credentials ({@link login}), narrows the requested
+ * scope to what the user's roles allow, creates a refresh family bound to that scope, and issues
+ * tokens only once {@link confirmLogin} has held and the user's sessions are within the cap.
  *
- * @throws {Refused} as {@link login}; `INVALID_CREDENTIALS` too when the password changed meanwhile.
+ * @throws {Refused} as {@link login}; `INVALID_CREDENTIALS` too when the password changed meanwhile;
+ * `INVALID_SCOPE` when scopes were asked for and the user's roles allow none of them.
  */
 export async function signInWithToken(
   deps: TokenSignInDeps,
@@ -110,9 +126,14 @@ export async function signInWithToken(
   options: GrantOptions,
 ): Promise<TokenResponse> {
   const user = await login(deps, attempt);
-  const created = await createTokenSession(deps, user, client, options);
+  const scope = scopeForRoles(options.scope, user.roles, deps.config.scopeRoles);
+  if (options.scope !== undefined && scope === undefined) {
+    throw new Refused(RefusalCodes.INVALID_SCOPE, 'none of the requested scopes is granted to this account');
+  }
+  const granted = { ...options, scope };
+  const created = await createTokenSession(deps, user, client, granted);
   await confirmLogin(deps, user, created.session);
-  return firstTokens(deps, user, created, options);
+  return firstTokens(deps, user, created, granted);
 }
 
 /**
@@ -120,15 +141,21 @@ export async function signInWithToken(
  * ends the session if it is no longer the hash the login verified. A password change sets the
  * hash first, then lists and revokes the live sessions; a session created before that listing is
  * revoked by it, and one created after it sees the new hash here, so no login with the old
- * password outlives the change. Then enforces the per-user session cap.
+ * password outlives the change. Disabling works the same way (the mark first, then the sessions
+ * revoked), so a login racing a disable ends here too. Then enforces the per-user session cap.
  *
- * @throws {Refused} `INVALID_CREDENTIALS`, as for a wrong password: the one verified is no longer the password.
+ * @throws {Refused} `INVALID_CREDENTIALS`, as for a wrong password: the one verified is no longer the
+ * password; `ACCOUNT_DISABLED` when the account was disabled meanwhile.
  */
 async function confirmLogin(deps: SignInDeps, user: User, session: Session): Promise<void> {
   const current = await deps.users.findById(user.id);
   if (current?.passwordHash !== user.passwordHash) {
     await revokeSession(deps, session.id, 'password_change');
     throw new Refused(RefusalCodes.INVALID_CREDENTIALS, 'invalid email or password');
+  }
+  if (current && isDisabled(current)) {
+    await revokeSession(deps, session.id, 'admin');
+    throw accountDisabled();
   }
   await enforceSessionCap(deps, user.id, session.id);
 }

@@ -36,16 +36,7 @@ export interface Registration {
  * @throws {Refused} `INVALID_REQUEST` for an unusable email, `WEAK_PASSWORD`, `THROTTLED`, `EMAIL_TAKEN`.
  */
 export async function register(deps: RegistrationDeps, registration: Registration): Promise<User> {
-  const email = normalizeEmail(registration.email);
-  if (!email) throw new Refused(RefusalCodes.INVALID_REQUEST, 'email is not a valid address');
-  const problem = passwordProblem(registration.password, email);
-  if (problem) throw new Refused(RefusalCodes.WEAK_PASSWORD, problem);
-  const name = registration.name?.normalize('NFKC').trim() || null;
-  // Control characters (a NUL byte above all) have no place in a display name, and some
-  // databases cannot even store them.
-  if (name !== null && hasControlCharacter(name)) {
-    throw new Refused(RefusalCodes.INVALID_REQUEST, 'name must not contain control characters');
-  }
+  const account = checkAccount(registration);
   const signups = await deps.throttle.claim(...signupTarget(registration.ip, deps.signupsPerHour));
   if (signups.wait > 0) {
     throw new Refused(RefusalCodes.THROTTLED, 'too many sign-ups from this address; retry later', { retryAfter: signups.wait });
@@ -53,16 +44,7 @@ export async function register(deps: RegistrationDeps, registration: Registratio
   const taken = registrationTarget(registration.ip);
   const wait = await deps.throttle.retryAfter([taken]);
   if (wait > 0) throw new Refused(RefusalCodes.THROTTLED, 'too many failed attempts; retry later', { retryAfter: wait });
-  const now = deps.clock();
-  const user: User = {
-    id: randomUUID(),
-    email,
-    name,
-    passwordHash: await hashPassword(registration.password),
-    roles: [],
-    createdAt: now,
-    updatedAt: now,
-  };
+  const user = await newUser(account, registration.password, [], deps.clock());
   try {
     await deps.users.create(user);
   } catch (err) {
@@ -73,6 +55,46 @@ export async function register(deps: RegistrationDeps, registration: Registratio
     throw err;
   }
   return user;
+}
+
+/** An account's email and name as they are stored: normalised, and checked with its password. */
+export interface CheckedAccount {
+  email: string;
+  name: string | null;
+}
+
+/**
+ * The sign-up policy, shared by every way an account is created: the email normalised, the
+ * password checked ({@link passwordProblem}), the name NFKC-normalised and trimmed.
+ *
+ * @throws {Refused} `INVALID_REQUEST` for an unusable email or name, `WEAK_PASSWORD`.
+ */
+export function checkAccount(input: { email: string; password: string; name?: string | null | undefined }): CheckedAccount {
+  const email = normalizeEmail(input.email);
+  if (!email) throw new Refused(RefusalCodes.INVALID_REQUEST, 'email is not a valid address');
+  const problem = passwordProblem(input.password, email);
+  if (problem) throw new Refused(RefusalCodes.WEAK_PASSWORD, problem);
+  const name = input.name?.normalize('NFKC').trim() || null;
+  // Control characters (a NUL byte above all) have no place in a display name, and some
+  // databases cannot even store them.
+  if (name !== null && hasControlCharacter(name)) {
+    throw new Refused(RefusalCodes.INVALID_REQUEST, 'name must not contain control characters');
+  }
+  return { email, name };
+}
+
+/** A new user row for a checked account: a fresh id, the password hashed (argon2id), not disabled. */
+export async function newUser(account: CheckedAccount, password: string, roles: readonly string[], now: number): Promise<User> {
+  return {
+    id: randomUUID(),
+    email: account.email,
+    name: account.name,
+    passwordHash: await hashPassword(password),
+    roles: [...roles],
+    disabledAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** Whether a string holds a C0 control character or DEL. */

@@ -91,6 +91,9 @@ export async function authenticateCookie(deps: SessionDeps, value: unknown): Pro
   if (!sha256Matches(parsed.secret, session.secretHash)) return null;
   const now = deps.clock();
   if (!isLive(session, now)) return null;
+  // Disabling revokes every session; the mark is checked too, so a session that revocation
+  // missed (a tool pointed at another session store) still ends with the account.
+  if (found.user.disabledAt !== null) return null;
   if (revokedByEvent(deps.revocations, session)) {
     // Ended by an event whose mark never landed (a crash in between): the mark is made now.
     await deps.stores.sessions.revoke(session.id, now);

@@ -14,18 +14,21 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
       preHandler: auth,
       schema: {
         summary: 'Who am I: from the token alone for Bearer (no store read), from the session store for cookies',
+        description:
+          "`roles` for Bearer are the token's claim, as they were when it was issued (at most one access-token lifetime ago); for a cookie, as stored now",
         tags: ['accounts'],
         security: security.user,
         response: {
           200: {
             description: 'The user: `id` equals `sub`; `email` only when known (a Bearer token carries it or not), `name` null when unset',
             type: 'object',
-            required: ['sub', 'id', 'name', 'auth', 'sid'],
+            required: ['sub', 'id', 'name', 'roles', 'auth', 'sid'],
             properties: {
               sub: { type: 'string' },
               id: { type: 'string' },
               email: { type: 'string' },
               name: { type: ['string', 'null'] },
+              roles: { type: 'array', items: { type: 'string' } },
               auth: { type: 'string', enum: ['jwt', 'session'] },
               sid: { type: ['string', 'null'] },
             },
@@ -47,10 +50,11 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
           sid: a.sid,
           ...(claims.email ? { email: claims.email } : {}),
           name: claims.name ?? null,
+          roles: claims.roles ?? [],
         };
       }
       const { user } = a;
-      return { sub: user.id, id: user.id, email: user.email, name: user.name ?? null, auth: 'session', sid: a.sid };
+      return { sub: user.id, id: user.id, email: user.email, name: user.name ?? null, roles: user.roles, auth: 'session', sid: a.sid };
     },
   );
 

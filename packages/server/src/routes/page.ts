@@ -1,11 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { errors, security, textBody } from './schemas.js';
 
-// The page sits next to this module's directory both in `src/` and in the build, where the
-// build copies `src/page` to `dist/page`: the package ships `dist` only, so an installed
-// server must never read from `src/`.
-const asset = (name: string) => readFileSync(new URL(`../page/${name}`, import.meta.url), 'utf8');
+/**
+ * The built page: `scripts/copy-page.js` bundles `src/page` (TypeScript) into `dist/page`.
+ * `../../dist/page/` names that one directory from this module in `src/routes/` (tests run the
+ * source) and in `dist/routes/` (the build, and the installed package, which ships `dist` only).
+ */
+const PAGE_DIR = new URL('../../dist/page/', import.meta.url);
+
+function asset(name: string): string {
+  const file = new URL(name, PAGE_DIR);
+  if (!existsSync(file)) {
+    throw new Error(`the account page is not built (${fileURLToPath(file)} is missing): run npm run build`);
+  }
+  return readFileSync(file, 'utf8');
+}
 
 /** Scripts and styles come only from this origin; the page is never framed. */
 const CSP =

@@ -16,6 +16,7 @@ export function makeUser(overrides: Partial<User> = {}): User {
     name: null,
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
     roles: [],
+    disabledAt: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

@@ -15,3 +15,4 @@
  */
 export { HOUR, MINUTE, makeKey, makeRefresh, makeSession, makeUser, seedSession, T0 } from './fixtures.js';
 export { describeStoreContract } from './store-contract.js';
+export type { StoreContractOptions } from './user-admin.js';

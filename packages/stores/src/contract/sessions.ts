@@ -30,11 +30,14 @@ export function sessionContract(stores: () => Stores): void {
     const session = makeSession(user.id, { kind: 'cookie', secretHash: 'ef'.repeat(32), csrfToken: 'csrf' });
     await stores().sessions.create(session);
     const found = await stores().sessions.getWithUser(session.id);
-    expect(found).toEqual({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'] } });
+    expect(found).toEqual({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'], disabledAt: null } });
     expect(JSON.stringify(found)).not.toContain(user.passwordHash);
     await stores().sessions.revoke(session.id, T0 + 1);
     expect((await stores().sessions.getWithUser(session.id))?.session.revokedAt).toBe(T0 + 1);
     expect(await stores().sessions.getWithUser('sid_nobody')).toBeNull();
+    // The disabled mark, through the store's own users (a composed store keeps profiles in step).
+    expect(await stores().users.setDisabled(user.id, T0 + 2, T0 + 2)).toBe(true);
+    expect((await stores().sessions.getWithUser(session.id))?.user.disabledAt).toBe(T0 + 2);
   });
 
   it('sessions: touch slides the idle expiry', async () => {

@@ -22,7 +22,7 @@ export function assertLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
 }
 
-/** Checks the `limit` of a `SessionStore.listActive` page: 1 to 1000 (a page is one response). */
+/** Checks the `limit` of a `SessionStore.listActive` or `UserStore.list` page: 1 to 1000 (a page is one response). */
 export function assertPageLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('page limit must be an integer from 1 to 1000');
 }

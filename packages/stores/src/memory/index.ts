@@ -17,11 +17,17 @@ import { createMemoryUserStore } from './users.js';
  */
 export function createMemoryStores(): Stores {
   let closed = false;
-  const users = createMemoryUserStore();
+  const users = createMemoryUserStore((userId) => {
+    deleteUserSessions(userId);
+    deleteUserTokens(userId);
+  });
+  // Only the interfaces' methods are handed out; the deletion hooks stay internal.
+  const { deleteUser: deleteUserSessions, ...sessions } = createMemorySessionStore(users);
+  const { deleteUser: deleteUserTokens, ...refreshTokens } = createMemoryRefreshStore();
   return {
     users,
-    sessions: createMemorySessionStore(users),
-    refreshTokens: createMemoryRefreshStore(),
+    sessions,
+    refreshTokens,
     keys: createMemoryKeyStore(),
     revocations: createMemoryRevocationStore(),
     rateLimits: createMemoryRateLimitStore(),

@@ -1,11 +1,17 @@
 import { addToIndex, removeFromIndex } from '../lib/index-map.js';
 import type { RefreshStore, RefreshToken } from '../types.js';
 
+/** The memory {@link RefreshStore}, and how the user store drops a deleted user's tokens. */
+export interface MemoryRefreshStore extends RefreshStore {
+  /** Deletes every refresh token of the user. */
+  deleteUser(userId: string): void;
+}
+
 /**
  * In-process {@link RefreshStore}. `rotate` checks and updates with no `await` in between, so
  * of any number of concurrent calls exactly one sees the token unrotated.
  */
-export function createMemoryRefreshStore(): RefreshStore {
+export function createMemoryRefreshStore(): MemoryRefreshStore {
   const byId = new Map<string, RefreshToken>();
   const idsByFamily = new Map<string, Set<string>>();
 
@@ -50,6 +56,11 @@ export function createMemoryRefreshStore(): RefreshStore {
       const tokens = [...(idsByFamily.get(sessionId) ?? [])].map((id) => byId.get(id)).filter((t) => t !== undefined);
       for (const token of tokens) remove(token);
       return tokens.length;
+    },
+
+    deleteUser(userId) {
+      // A scan: deleting a user is a rare administrative act, and tokens carry their user.
+      for (const token of byId.values()) if (token.userId === userId) remove(token);
     },
 
     async deleteExpired(before) {

@@ -2,8 +2,14 @@ import { addToIndex, removeFromIndex } from '../lib/index-map.js';
 import { listActivePage } from '../lib/session-list.js';
 import type { Session, SessionStore, UserStore } from '../types.js';
 
+/** The memory {@link SessionStore}, and how the user store drops a deleted user's sessions. */
+export interface MemorySessionStore extends SessionStore {
+  /** Deletes every session of the user. */
+  deleteUser(userId: string): void;
+}
+
 /** In-process {@link SessionStore}. Each method runs synchronously, so revoke is atomic. */
-export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): SessionStore {
+export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): MemorySessionStore {
   const byId = new Map<string, Session>();
   // Per-user index so listActive and revokeUser do not scan every session.
   const idsByUser = new Map<string, Set<string>>();
@@ -27,7 +33,12 @@ export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): Se
       const session = byId.get(id);
       if (!session) return null;
       const user = await users.findById(session.userId);
-      return user ? { session: { ...session }, user: { id: user.id, email: user.email, name: user.name, roles: user.roles } } : null;
+      return user
+        ? {
+            session: { ...session },
+            user: { id: user.id, email: user.email, name: user.name, roles: user.roles, disabledAt: user.disabledAt },
+          }
+        : null;
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {
@@ -68,6 +79,11 @@ export function createMemorySessionStore(users: Pick<UserStore, 'findById'>): Se
         revoked.push(session.id);
       }
       return revoked;
+    },
+
+    deleteUser(userId) {
+      for (const id of idsByUser.get(userId) ?? []) byId.delete(id);
+      idsByUser.delete(userId);
     },
 
     async deleteExpired(before) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
+import { T0 } from '../contract/fixtures.js';
 import { createPostgresStores, migratePostgres } from './index.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations.js';
@@ -61,6 +62,55 @@ describePostgres('postgres: migrations', (database) => {
     } finally {
       await pool.end();
     }
+  });
+
+  it('upgrades a version-2 schema in place: its users read back not disabled, and can be administered', async () => {
+    const pool = new pg.Pool({ connectionString: database().url, max: 1 });
+    try {
+      expect(await migrate(pool, 'v2', migrations.slice(0, 2))).toEqual([1, 2]);
+      await pool.query(`INSERT INTO v2.users (id, email, name, password_hash, roles, created_at, updated_at)
+        VALUES ('u1', 'b@example.test', 'Ada', 'h1', '{admin}', ${T0}, ${T0 + 1}), ('u2', 'a@example.test', NULL, 'h2', '{}', ${T0}, ${T0})`);
+      await pool.query(`INSERT INTO v2.sessions (id, user_id, kind, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
+        VALUES ('s1', 'u1', 'token', ${T0}, ${T0}, ${T0 + 1e6}, ${T0 + 1e6})`);
+      await pool.query(`INSERT INTO v2.refresh_tokens (id, session_id, user_id, secret_hash, created_at, expires_at, scope)
+        VALUES ('rt1', 's1', 'u1', '${'ab'.repeat(32)}', ${T0}, ${T0 + 1e6}, '')`);
+    } finally {
+      await pool.end();
+    }
+    const stores = await createPostgresStores({ connectionString: database().url, schema: 'v2' });
+    try {
+      const ada = {
+        id: 'u1',
+        email: 'b@example.test',
+        name: 'Ada',
+        passwordHash: 'h1',
+        roles: ['admin'],
+        disabledAt: null,
+        createdAt: T0,
+        updatedAt: T0 + 1,
+      };
+      const other = {
+        id: 'u2',
+        email: 'a@example.test',
+        name: null,
+        passwordHash: 'h2',
+        roles: [],
+        disabledAt: null,
+        createdAt: T0,
+        updatedAt: T0,
+      };
+      expect(await stores.users.findById('u1')).toEqual(ada);
+      expect(await stores.users.list({ limit: 10 })).toEqual([other, ada]);
+      expect(await stores.users.setDisabled('u1', T0 + 5, T0 + 5)).toBe(true);
+      expect(await stores.users.findByEmail('b@example.test')).toEqual({ ...ada, disabledAt: T0 + 5, updatedAt: T0 + 5 });
+      expect(await stores.users.changeRoles('u2', { grant: ['ops'] }, T0 + 6)).toEqual(['ops']);
+      expect(await stores.users.delete('u1')).toBe(true);
+      expect(await stores.sessions.get('s1')).toBeNull();
+      expect(await stores.refreshTokens.get('rt1')).toBeNull();
+    } finally {
+      await stores.close();
+    }
+    expect((await versions('v2')).map((r) => r.version)).toEqual(migrations.map((m) => m.version));
   });
 
   it('refuses a database migrated by a newer version, naming both versions, and changes nothing', async () => {

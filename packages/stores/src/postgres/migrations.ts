@@ -126,4 +126,11 @@ export const migrations: readonly PostgresMigration[] = [
     // deleteExpired purges its tokens when they expire.
     up: 'ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_session_id_fkey',
   },
+  {
+    version: 3,
+    name: 'users can be disabled',
+    // NULL for every existing user: none was disabled before the mark existed. Adding a nullable
+    // column with no default only changes the catalogue: no table rewrite, however many users.
+    up: 'ALTER TABLE users ADD COLUMN disabled_at BIGINT',
+  },
 ];

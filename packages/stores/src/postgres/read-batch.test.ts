@@ -56,7 +56,7 @@ describePostgres('postgres: per-turn read batching', (database) => {
       expect(sent).toHaveLength(1);
       expect(batchedSessionReads(sent)).toHaveLength(1);
       expect(found.slice(0, 8)).toEqual(
-        sessions.map((session) => ({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'] } })),
+        sessions.map((session) => ({ session, user: { id: user.id, email: user.email, name: 'Ada', roles: ['admin'], disabledAt: null } })),
       );
       expect(found[8]).toBeNull();
       // One id asked for twice: equal answers, but not shared objects (a caller slides its own session).

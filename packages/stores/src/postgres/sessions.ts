@@ -23,6 +23,7 @@ interface WithUserRow extends SessionRow {
   email: string;
   name: string | null;
   roles: string[];
+  disabled_at: string | null;
 }
 
 const toSession = (r: SessionRow): Session => ({
@@ -43,7 +44,7 @@ const toSession = (r: SessionRow): Session => ({
 /** The session and its user's profile, built afresh for each caller (callers may change the session they get). */
 const toSessionWithUser = (r: WithUserRow): { session: Session; user: UserProfile } => ({
   session: toSession(r),
-  user: { id: r.user_id, email: r.email, name: r.name, roles: [...r.roles] },
+  user: { id: r.user_id, email: r.email, name: r.name, roles: [...r.roles], disabledAt: numOrNull(r.disabled_at) },
 });
 
 const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at, idle_expires_at,
@@ -71,7 +72,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   // The per-request read of cookie sessions, for a turn's worth of them: one round trip, two
   // primary-key lookups per session. Duplicates are removed before, so each id matches one row.
   const withUser = `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at,
-      s.idle_expires_at, s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles
+      s.idle_expires_at, s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles, u.disabled_at
     FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = ANY($1::text[])`;
   const touch = `UPDATE ${s}.sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`;
   // Same expiry rule as the memory store: an expiry instant is already expired.

@@ -47,6 +47,7 @@ async function run(command: Command): Promise<unknown> {
               name: null,
               passwordHash: 'h',
               roles: [],
+              disabledAt: null,
               createdAt: 0,
               updatedAt: 0,
             });

@@ -1,6 +1,7 @@
 import type { Stores, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
-import { DEFAULT_PREFIX } from './keys.js';
+import { DEFAULT_PREFIX, redisKeys } from './keys.js';
+import { profileInvalidator, withProfileInvalidation } from './profiles.js';
 import { createRedisRateLimitStore } from './rate-limits.js';
 import { createRedisSessionStore } from './sessions.js';
 
@@ -14,13 +15,19 @@ export interface WithRedisStoresOptions {
   rateLimits?: boolean;
   /** Where session profiles are read. Default: `base.users`. */
   users?: Pick<UserStore, 'findById'>;
+  /**
+   * Lifetime of the profile copies kept beside Redis sessions (see `createRedisSessionStore`); 0 for
+   * none. Changes through `users` drop the copies either way: other nodes sharing the Redis may keep them.
+   */
+  profileCopyTtlMs?: number;
 }
 
 /** Lifetime of the key readiness writes: long enough to read while debugging, short enough to vanish. */
 const READY_KEY_TTL_MS = 60_000;
 
 /**
- * `base` with sessions and/or rate limits moved to Redis. The result owns `redis`: `ping` checks
+ * `base` with sessions and/or rate limits moved to Redis. With sessions there, `users` is `base`'s
+ * user store dropping the Redis copy of a user's profile after every change it makes. The result owns `redis`: `ping` checks
  * both backends (Redis by a write, as readiness requires), and `close` closes `base`, then quits
  * the client.
  *
@@ -29,11 +36,21 @@ const READY_KEY_TTL_MS = 60_000;
  */
 export function withRedisStores(base: Stores, redis: RedisClient, options: WithRedisStoresOptions = {}): Stores {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const sessions =
-    options.sessions === false ? base.sessions : createRedisSessionStore(redis, { users: options.users ?? base.users, prefix });
+  const redisSessions = options.sessions !== false;
+  const sessions = redisSessions
+    ? createRedisSessionStore(redis, {
+        users: options.users ?? base.users,
+        prefix,
+        ...(options.profileCopyTtlMs !== undefined ? { profileCopyTtlMs: options.profileCopyTtlMs } : {}),
+      })
+    : base.sessions;
+  // Sessions in Redis keep copies of profiles: every change of a user through this store drops its
+  // copy, even when this process keeps none (profileCopyTtlMs 0): other nodes sharing the Redis may.
+  const users = redisSessions ? withProfileInvalidation(base.users, profileInvalidator(redis, redisKeys(prefix))) : base.users;
   const rateLimits = options.rateLimits === false ? base.rateLimits : createRedisRateLimitStore(redis, { prefix });
   return {
     ...base,
+    users,
     sessions,
     rateLimits,
     async ping() {

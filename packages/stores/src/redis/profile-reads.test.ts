@@ -8,7 +8,9 @@ import { createPostgresStores, type PgPoolLike } from '../postgres/index.js';
 import { describePostgres } from '../postgres/test-database.js';
 import type { UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
+import { redisKeys } from './keys.js';
 import { openRedis } from './open.js';
+import { createProfileCopies, profileInvalidator, withProfileInvalidation } from './profiles.js';
 import { SessionOwners } from './session-owners.js';
 import { createRedisSessionStore } from './sessions.js';
 import { deleteByPrefix, freePort, LOCAL_REDIS_URL, redisUnavailable } from './test-redis.js';
@@ -45,7 +47,7 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
     await redis.quit();
   });
 
-  async function open(options: { knownOwners?: number } = {}) {
+  async function open(options: { knownOwners?: number; profileCopyTtlMs?: number } = {}) {
     const live: PgPoolLike = new pg.Pool({ connectionString: database().url, max: 4 });
     const sent: string[] = [];
     const pool: PgPoolLike = {
@@ -59,10 +61,14 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
     };
     const sql = await createPostgresStores({ pool, schema: `redis_profiles_${++prefixes}` });
     const redis = await openRedis(LOCAL_REDIS_URL);
-    const sessions = createRedisSessionStore(redis, { users: sql.users, prefix: `${RUN_PREFIX}${prefixes}:`, ...options });
+    const prefix = `${RUN_PREFIX}${prefixes}:`;
+    const sessions = createRedisSessionStore(redis, { users: sql.users, prefix, ...options });
     sent.length = 0;
     return {
       sql,
+      prefix,
+      /** The user store as `withRedisStores` hands it out: each change drops the profile copy. */
+      users: withProfileInvalidation(sql.users, profileInvalidator(redis, redisKeys(prefix))),
       redis: redis as RedisClient & Redis,
       sessions,
       sent,
@@ -73,8 +79,8 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
     };
   }
 
-  it('N concurrent lookups: one Redis pipeline for the sessions, one PostgreSQL query for the profiles', async () => {
-    const { sql, redis, sessions, sent, close } = await open();
+  it('without copies, N concurrent lookups: one Redis pipeline for the sessions, one PostgreSQL query for the profiles', async () => {
+    const { sql, redis, sessions, sent, close } = await open({ profileCopyTtlMs: 0 });
     try {
       const users = Array.from({ length: 5 }, (_, i) => makeUser({ roles: [`role-${i}`] }));
       for (const user of users) await sql.users.create(user);
@@ -87,7 +93,10 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
       const found = await pending;
       expect(sent).toHaveLength(1);
       expect(found).toEqual(
-        created.map((session, i) => ({ session, user: { id: users[i]!.id, email: users[i]!.email, name: null, roles: [`role-${i}`] } })),
+        created.map((session, i) => ({
+          session,
+          user: { id: users[i]!.id, email: users[i]!.email, name: null, roles: [`role-${i}`], disabledAt: null },
+        })),
       );
       // Known sessions now: the profile read leaves with the session read, still one query per turn.
       sent.length = 0;
@@ -98,10 +107,36 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
     }
   });
 
+  it('with copies, known sessions are looked up in Redis alone: one pipeline, no PostgreSQL query', async () => {
+    const { sql, redis, sessions, sent, close } = await open();
+    try {
+      const users = Array.from({ length: 5 }, (_, i) => makeUser({ name: `User ${i}`, roles: [`role-${i}`] }));
+      for (const user of users) await sql.users.create(user);
+      const created = users.map((u) => makeSession(u.id, { kind: 'cookie', secretHash: 'ab'.repeat(32) }));
+      for (const s of created) await sessions.create(s);
+      const expected = created.map((session, i) => ({
+        session,
+        user: { id: users[i]!.id, email: users[i]!.email, name: `User ${i}`, roles: [`role-${i}`], disabledAt: null },
+      }));
+      sent.length = 0;
+      // First lookups: no copy yet, so one query (the turn's findById calls batched) fills them.
+      expect(await Promise.all(created.map((s) => sessions.getWithUser(s.id)))).toEqual(expected);
+      expect(sent).toHaveLength(1);
+      sent.length = 0;
+      const pending = Promise.all(created.map((s) => sessions.getWithUser(s.id)));
+      // The session and the copy of each lookup, in one write to Redis.
+      expect(redis.autoPipelineQueueSize).toBe(2 * created.length);
+      expect(await pending).toEqual(expected);
+      expect(sent).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   // Stale authorisation data: roles are changed in the system of record, not through Tessera.
-  it('a role changed in PostgreSQL behind the store, and a revocation, are seen by the next lookup', async () => {
+  it('without copies, a role changed in PostgreSQL behind the store, and a revocation, are seen by the next lookup', async () => {
     for (const owners of [undefined, 0]) {
-      const { sql, sessions, close } = await open(owners === undefined ? {} : { knownOwners: owners });
+      const { sql, sessions, close } = await open({ profileCopyTtlMs: 0, ...(owners === undefined ? {} : { knownOwners: owners }) });
       const admin = new pg.Client({ connectionString: database().url });
       await admin.connect();
       try {
@@ -120,6 +155,76 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
         await admin.end();
         await close();
       }
+    }
+  });
+
+  it('with copies, every change through the user store is seen by the next lookup on every node; one behind it, once the copy expires', async () => {
+    const { sql, users, prefix, redis, sessions, close } = await open();
+    // A second node: its own store over the same Redis and database.
+    const other = createRedisSessionStore(redis, { users: sql.users, prefix });
+    const admin = new pg.Client({ connectionString: database().url });
+    await admin.connect();
+    try {
+      const user = makeUser({ roles: ['admin'] });
+      await users.create(user);
+      const session = makeSession(user.id, { kind: 'cookie' });
+      await sessions.create(session);
+      for (const node of [sessions, other, sessions, other]) expect((await node.getWithUser(session.id))?.user.roles).toEqual(['admin']);
+      expect(await users.changeRoles(user.id, { revoke: ['admin'], grant: ['support'] }, T0 + 1)).toEqual(['support']);
+      for (const node of [sessions, other]) expect((await node.getWithUser(session.id))?.user.roles).toEqual(['support']);
+
+      // Behind the store: the copy still answers, for at most its lifetime.
+      await admin.query(`UPDATE redis_profiles_${prefixes}.users SET roles = $1 WHERE id = $2`, [['admin'], user.id]);
+      expect((await other.getWithUser(session.id))?.user.roles).toEqual(['support']);
+      const ttl = await redis.pttl(redisKeys(prefix).profile(user.id));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(30_000);
+      await redis.del(redisKeys(prefix).profile(user.id)); // what its expiry does
+      expect((await other.getWithUser(session.id))?.user.roles).toEqual(['admin']);
+
+      // A deleted user's sessions find no profile on any node.
+      expect(await users.delete(user.id)).toBe(true);
+      for (const node of [sessions, other]) expect(await node.getWithUser(session.id)).toBeNull();
+    } finally {
+      await admin.end();
+      await close();
+    }
+  });
+
+  it('a copy filled from a read that a change overtook is never written', async () => {
+    const { sql, users, prefix, redis, close } = await open();
+    try {
+      const user = makeUser({ roles: ['admin'] });
+      await users.create(user);
+      // A reader whose database read returns the profile as it was before the change below.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let entered!: () => void;
+      const reading = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const slow: Pick<UserStore, 'findById'> = {
+        async findById(id) {
+          const before = await sql.users.findById(id);
+          entered(); // the generation was read before this call
+
+          await held;
+          return before;
+        },
+      };
+      const copies = createProfileCopies(redis, redisKeys(prefix), slow, 30_000);
+      const loading = copies.load(user.id);
+      await reading;
+      expect(await users.changeRoles(user.id, { set: [] }, T0 + 1)).toEqual([]);
+      release();
+      expect((await loading)?.roles).toEqual(['admin']); // what that reader saw, for its own request
+      expect(await copies.read(user.id)).toBeNull(); // but no stale copy for the others
+      expect((await createProfileCopies(redis, redisKeys(prefix), sql.users, 30_000).load(user.id))?.roles).toEqual([]);
+      expect((await copies.read(user.id))?.roles).toEqual([]);
+    } finally {
+      await close();
     }
   });
 

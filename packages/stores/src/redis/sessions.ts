@@ -1,13 +1,20 @@
 import { listActivePage } from '../lib/session-list.js';
-import type { Session, SessionStore, User, UserStore } from '../types.js';
+import type { Session, SessionStore, User, UserProfile, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
 import { DEFAULT_PREFIX, redisKeys, SESSION_SHARDS, sessionShard } from './keys.js';
+import { createProfileCopies } from './profiles.js';
 import { sessionFromHash, sessionToFields } from './session-hash.js';
 import { SessionOwners } from './session-owners.js';
 import { CREATE, INDEX, REVOKE, SWEEP, TOUCH } from './session-scripts.js';
 
 /** Expiry-shard candidates re-checked per script call: bounds the time one call holds its node. */
 const SWEEP_BATCH = 128;
+
+/** Default lifetime of a profile copy (see {@link RedisSessionStoreOptions.profileCopyTtlMs}). */
+export const DEFAULT_PROFILE_COPY_TTL_MS = 30_000;
+
+const toProfile = (user: User | null): UserProfile | null =>
+  user ? { id: user.id, email: user.email, name: user.name, roles: user.roles, disabledAt: user.disabledAt } : null;
 
 /** Options of {@link createRedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -19,6 +26,14 @@ export interface RedisSessionStoreOptions {
   users: Pick<UserStore, 'findById'>;
   /** Prepended to every key, so several deployments can share a Redis. Default `'tessera:'`. */
   prefix?: string;
+  /**
+   * How long a copy of a user's profile is kept in Redis beside the sessions, so that a lookup
+   * reads Redis alone: one round trip, no query to the system of record. Default 30,000 ms. Every
+   * change through the user store returned by {@link withRedisStores} drops the copy at once; a
+   * change made behind it (an UPDATE by hand) shows within this time. 0: no copies, the profile is
+   * read from `users` on every lookup.
+   */
+  profileCopyTtlMs?: number;
   /**
    * How many sessions' owners (session id → user id) `getWithUser` remembers, to read the session
    * and the profile in parallel. Default 10,000 (about a megabyte); 0 reads them in sequence.
@@ -39,20 +54,17 @@ export interface RedisSessionStoreOptions {
  * session: an entry whose session is missing or another user's is skipped on read and pruned by
  * `deleteExpired`, while a session is never left out of its user's "log out everywhere".
  *
- * `getWithUser` reads the session from Redis and the profile through `users`, both afresh after
- * the call, never cached. Once a node has looked a session up, it knows which user the session
- * belongs to (an immutable binding, kept in a bounded {@link SessionOwners}), so later lookups
- * send both reads at once: one round trip of latency instead of two in sequence. The session read
+ * `getWithUser` reads the session and the user's profile. The profile comes from a copy in Redis
+ * (see `profiles.ts`), made from `users` on a miss and dropped by every change to the user made
+ * through the store {@link withRedisStores} returns (on every node, since they share Redis), with
+ * a fill that raced such a change writing nothing; a change made behind the store shows when the
+ * copy expires (`profileCopyTtlMs`). Once a node has looked a session up, it knows which user the
+ * session belongs to (an immutable binding, kept in a bounded {@link SessionOwners}), so later
+ * lookups send both reads at once: with `openRedis`' auto-pipelining, one socket write for every
+ * lookup of a turn of the event loop, and no query to the system of record. The session read
  * still decides: were its `userId` ever different, the profile read is dropped and the right one
- * made. Under load the reads are shared by the lookups of a turn of the event loop as well:
- * `openRedis`' auto-pipelining sends one turn's session reads in one socket write, and the
- * PostgreSQL user store batches one turn's `findById` calls into one query.
- *
- * The profile is deliberately not copied into Redis, though that would save the second read
- * altogether: the user store is the system of record, and roles can change there without passing
- * through this store (an operator's UPDATE, an admin tool, a future endpoint), with nothing to
- * rewrite the copy. A stale role is an authorisation bug, and a copy outliving its user would keep
- * a deleted account's session working; reading the system of record on each lookup avoids both.
+ * made. Without copies (`profileCopyTtlMs: 0`) the profile is read from `users` every time (the
+ * PostgreSQL user store batches one turn's `findById` calls into one query).
  *
  * @example
  * const sessions = createRedisSessionStore(await openRedis(url), { users: sqlStores.users });
@@ -63,6 +75,13 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
   const keys = redisKeys(options.prefix ?? DEFAULT_PREFIX);
   const sessionKeys = (id: string): [string, string] => [keys.session(id), keys.expiryShard(sessionShard(id))];
   const owners = new SessionOwners(options.knownOwners);
+  const copyTtl = options.profileCopyTtlMs ?? DEFAULT_PROFILE_COPY_TTL_MS;
+  if (!Number.isInteger(copyTtl) || copyTtl < 0)
+    throw new TypeError('createRedisSessionStore: profileCopyTtlMs must be a whole number ≥ 0');
+  const copies = copyTtl > 0 ? createProfileCopies(redis, keys, users, copyTtl) : null;
+  /** The profile: the copy, else the system of record (leaving a copy). */
+  const profileOf = async (userId: string): Promise<UserProfile | null> =>
+    copies ? ((await copies.read(userId)) ?? copies.load(userId)) : toProfile(await users.findById(userId));
 
   const get = async (id: string): Promise<Session | null> => sessionFromHash(id, await redis.hgetall(keys.session(id)));
 
@@ -122,20 +141,20 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
       const owner = owners.get(id);
       // Started before the session is read, so both are on the wire together; its error, if any,
       // is only reported when it turns out to be the read this lookup needed.
-      const speculative = owner === undefined ? undefined : users.findById(owner);
+      const speculative = owner === undefined ? undefined : profileOf(owner);
       speculative?.catch(() => {});
       const session = await get(id);
       if (!session) {
         owners.delete(id);
         return null;
       }
-      let user: User | null;
+      let user: UserProfile | null;
       if (speculative && session.userId === owner) user = await speculative;
       else {
         owners.set(id, session.userId);
-        user = await users.findById(session.userId);
+        user = await profileOf(session.userId);
       }
-      return user ? { session, user: { id: user.id, email: user.email, name: user.name, roles: user.roles } } : null;
+      return user ? { session, user } : null;
     },
 
     async touch(id, lastSeenAt, idleExpiresAt) {

@@ -142,4 +142,10 @@ export const migrations: readonly Migration[] = [
     // should not carry them. The column stays (the store interface still has the field, null).
     up: `UPDATE sessions SET csrf_token = NULL WHERE csrf_token IS NOT NULL;`,
   },
+  {
+    version: 6,
+    name: 'users can be disabled',
+    // NULL for every existing user: none was disabled before the mark existed.
+    up: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
+  },
 ];

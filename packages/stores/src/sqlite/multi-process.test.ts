@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { makeRefresh, seedSession } from '../contract/fixtures.js';
+import { makeRefresh, makeUser, seedSession } from '../contract/fixtures.js';
 import type { RotateResult } from '../types.js';
 import { createSqliteStores } from './index.js';
 
@@ -15,6 +15,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const WORKERS = 4;
 const TOKENS = 200;
 const workerFile = fileURLToPath(new URL('./test-rotate-worker.ts', import.meta.url));
+const rolesWorkerFile = fileURLToPath(new URL('./test-roles-worker.ts', import.meta.url));
+/** Role grants per worker in the roles race. */
+const GRANTS = 50;
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -63,6 +66,31 @@ it('sqlite: processes racing to rotate the same tokens on one file each get exac
     }
     // Exactly one successor row per token: the family holds the originals plus one each.
     expect(await check.refreshTokens.deleteFamily(session.id)).toBe(2 * TOKENS);
+  } finally {
+    await check.close();
+  }
+});
+
+// Lost update across processes: each grant reads the roles and writes them back, so without the
+// write lock taken before the read, a grant from one process would overwrite another's.
+it('sqlite: processes granting roles to one user at once lose none of them', async () => {
+  const path = join(dir, 'roles.db');
+  const setup = createSqliteStores({ path });
+  await setup.users.create(makeUser({ id: 'usr_shared' }));
+  await setup.close();
+
+  const children: Child[] = Array.from({ length: WORKERS }, (_, w) =>
+    spawn(process.execPath, ['--import', 'tsx', rolesWorkerFile, path, `w${w}`, String(GRANTS)], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  const finished = children.map((c) => waitFor(c, (out) => out.includes('done\n')));
+  await Promise.all(children.map((c) => waitFor(c, (out) => out.startsWith('ready\n'))));
+  for (const c of children) c.stdin.write('go\n');
+  await Promise.all(finished);
+
+  const check = createSqliteStores({ path });
+  try {
+    const expected = Array.from({ length: WORKERS }, (_, w) => Array.from({ length: GRANTS }, (_, i) => `w${w}-${i}`)).flat();
+    expect((await check.users.findById('usr_shared'))?.roles).toEqual(expected.sort());
   } finally {
     await check.close();
   }

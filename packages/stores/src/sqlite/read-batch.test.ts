@@ -130,7 +130,7 @@ describe('sqlite session lookups under concurrency', () => {
       expect(found.slice(0, 8).map((f) => f?.session.id)).toEqual(sessions.map((s) => s.id));
       expect(found.slice(0, 8).map((f) => f?.session.secretHash)).toEqual(sessions.map((s) => s.secretHash));
       expect(found.map((f) => f?.session.revokedAt ?? null)).toEqual([null, null, null, T0 + 5, null, null, null, null, null]);
-      expect(found[0]?.user).toEqual({ id: user.id, email: user.email, name: user.name, roles: user.roles });
+      expect(found[0]?.user).toEqual({ id: user.id, email: user.email, name: user.name, roles: user.roles, disabledAt: null });
     } finally {
       await stores.close();
     }

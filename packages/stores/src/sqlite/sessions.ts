@@ -35,6 +35,7 @@ type WithUserRow = [
   email: string,
   name: string | null,
   roles: string,
+  disabledAt: number | null,
 ];
 
 const toSession = (r: SessionRow): Session => ({
@@ -84,7 +85,7 @@ export function createSqliteSessionStore(db: Database): SessionStore {
   const withUser = db
     .prepare<[string], WithUserRow>(
       `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at, s.idle_expires_at,
-         s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles
+         s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles, u.disabled_at
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     )
     .raw(true);
@@ -134,7 +135,10 @@ export function createSqliteSessionStore(db: Database): SessionStore {
       ip: r[10],
       revokedAt: r[11],
     };
-    return { session, user: { id: r[1], email: r[12], name: r[13], roles: r[14] === '[]' ? [] : (JSON.parse(r[14]) as string[]) } };
+    return {
+      session,
+      user: { id: r[1], email: r[12], name: r[13], roles: r[14] === '[]' ? [] : (JSON.parse(r[14]) as string[]), disabledAt: r[15] },
+    };
   };
   // Every cookie-authenticated request makes this read: concurrent ones share a read transaction.
   const batch = createReadBatcher(db);

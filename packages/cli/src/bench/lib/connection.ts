@@ -1,5 +1,5 @@
-// The client of the closed-loop rows (refresh rotations, logins), which autocannon cannot drive:
-// each request depends on the previous answer.
+// The client of the closed loops (refresh rotations, logins, polling a route until it refuses a
+// token), which autocannon cannot drive: each request depends on the previous answer.
 import { connect, type Socket } from 'node:net';
 import { performance, type RecordableHistogram } from 'node:perf_hooks';
 
@@ -15,7 +15,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * One keep-alive HTTP/1.1 connection, one request at a time: what the closed loops use. As lean as
  * autocannon's client on purpose: node:http's client costs ~100 µs more per request here (measured),
  * and in this process that time would be taken from the server. Only what Fastify sends is parsed:
- * a status line and a Content-Length body.
+ * a status line and a Content-Length body (none for 204 and 304).
  */
 export class Connection {
   #socket: Socket;
@@ -41,14 +41,24 @@ export class Connection {
   }
 
   /** Sends one JSON POST and waits for its answer; throws if the previous one is still pending (no pipelining). */
-  post(path: string, body: unknown): Promise<Answer> {
+  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.request('POST', path, headers, JSON.stringify(body));
+  }
+
+  /** Sends one GET and waits for its answer; throws if the previous one is still pending (no pipelining). */
+  get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.request('GET', path, headers);
+  }
+
+  /** Sends one request (`payload` as JSON when given) and waits for its answer. */
+  request(method: string, path: string, headers: Record<string, string>, payload?: string): Promise<Answer> {
     if (this.#pending) throw new Error('one request at a time');
-    const payload = JSON.stringify(body);
+    let head = `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1:${this.#port}\r\n`;
+    for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+    if (payload !== undefined) head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n`;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
-      this.#socket.write(
-        `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${this.#port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
-      );
+      this.#socket.write(`${head}\r\n${payload ?? ''}`);
     });
   }
 
@@ -62,18 +72,20 @@ export class Connection {
     const end = this.#buffer.indexOf(HEADER_END);
     if (end < 0) return;
     const head = this.#buffer.toString('latin1', 0, end);
+    const status = Number(head.slice(9, 12));
     const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (!length) {
+    // 204 and 304 answers have no body, and need no Content-Length (RFC 9110 §8.6).
+    if (!length && status !== 204 && status !== 304) {
       this.#fail(new Error(`no content-length in ${JSON.stringify(head)}`));
       return;
     }
-    const total = end + HEADER_END.length + Number(length[1]);
+    const total = end + HEADER_END.length + Number(length?.[1] ?? 0);
     if (this.#buffer.length < total) return;
     const text = this.#buffer.toString('utf8', end + HEADER_END.length, total);
     this.#buffer = this.#buffer.subarray(total);
     const pending = this.#pending;
     this.#pending = null;
-    pending?.resolve({ status: Number(head.slice(9, 12)), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+    pending?.resolve({ status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
   }
 
   #fail(err: Error): void {
