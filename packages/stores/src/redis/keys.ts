@@ -36,17 +36,12 @@ export function sessionShard(sessionId: string): number {
  * - `<prefix>{s<shard>}:expiry` — that shard's expiry index (sorted set), updated in the same
  *   script as the session;
  * - `<prefix>{u:<userId>}:sessions` — a user's sessions (sorted set by createdAt);
- * - `<prefix>{u:<userId>}:profile` — a copy of the user's profile (JSON string, with a TTL) and
- *   `<prefix>{u:<userId>}:gen` — the user's profile generation (counter), in the user's slot so
- *   one script can compare the one and write the other (see `profiles.ts`);
  * - `<prefix>rl:<key>` — a login-failure counter (hash), one key per script.
  */
 interface RedisKeys {
   session(sessionId: string): string;
   expiryShard(shard: number): string;
   userSessions(userId: string): string;
-  profile(userId: string): string;
-  profileGeneration(userId: string): string;
   rateLimit(key: string): string;
 }
 
@@ -57,8 +52,6 @@ export function redisKeys(prefix: string): RedisKeys {
     session: (sessionId) => `${prefix}{s${sessionShard(sessionId)}}:s:${sessionId}`,
     expiryShard: (shard) => `${prefix}{s${shard}}:expiry`,
     userSessions: (userId) => `${prefix}{u:${userId}}:sessions`,
-    profile: (userId) => `${prefix}{u:${userId}}:profile`,
-    profileGeneration: (userId) => `${prefix}{u:${userId}}:gen`,
     rateLimit: (key) => `${prefix}rl:${key}`,
   };
 }

@@ -3,97 +3,95 @@ import type { RedisClient } from './client.js';
 import type { redisKeys } from './keys.js';
 import { defineScript } from './script.js';
 
+// A copy of the user's profile lives in each of the user's session hashes, beside the session's
+// own fields, so that a cookie lookup is one HGETALL: `profile` (JSON), `profileExpiresAt` (ms,
+// the copying node's clock) and `profileGeneration` (a counter every change of the user bumps).
+// The copy shares the session's key, so both scripts below touch one key, on one cluster node.
+
 /**
- * Writes the copy only while the user's generation is still the one read before the profile was
- * read from the system of record: a change that landed in between bumped it, and its copy would
- * be stale. Returns 1 when written.
- * KEYS: profile, generation. ARGV: generation read ('' for none), profile JSON, ttlMs.
+ * Writes the copy only while the session's profile generation is still the one read (with the
+ * session) before the profile was read from the system of record: a change of the user that
+ * landed in between bumped it, and its copy would be stale. Returns 1 when written.
+ * KEYS: session. ARGV: generation read, profile JSON, expiresAt.
  */
 const FILL = defineScript(`
-local g = redis.call('GET', KEYS[2]) or ''
-if g ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if redis.call('HEXISTS', KEYS[1], 'userId') == 0 then return 0 end
+if (redis.call('HGET', KEYS[1], 'profileGeneration') or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'profile', ARGV[2], 'profileExpiresAt', ARGV[3])
 return 1
 `);
 
 /**
- * Bumps the user's generation (so a fill racing this change writes nothing) and drops the copy.
- * KEYS: profile, generation. ARGV: generation ttlMs.
+ * Drops the session's copy and bumps its generation, so a fill racing the change writes nothing.
+ * KEYS: session.
  */
 const INVALIDATE = defineScript(`
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[1])
+if redis.call('HEXISTS', KEYS[1], 'userId') == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'profileGeneration', 1)
+redis.call('HDEL', KEYS[1], 'profile', 'profileExpiresAt')
 return 1
 `);
 
-/**
- * How long a generation outlives the last change: far longer than a fill takes (the read of the
- * generation, one `findById`, the script), so an expired counter never lets a stale fill in.
- */
-const GENERATION_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** Copies of user profiles in Redis, beside the sessions that need them on every lookup. */
+/** Copies of user profiles in the user's session hashes, read with the session in one command. */
 export interface ProfileCopies {
-  /** The copy, or null when there is none (never made, expired, or dropped by a change). */
-  read(userId: string): Promise<UserProfile | null>;
-  /** The profile from the system of record (null: no such user), leaving a copy unless a change raced the read. */
-  load(userId: string): Promise<UserProfile | null>;
-  /** Drops the copy after a change of the user in the system of record; fills already under way write nothing. */
-  invalidate(userId: string): Promise<void>;
+  /** The copy in a session's hash (HGETALL's reply) while it is younger than its lifetime, else null. */
+  fromHash(userId: string, hash: Record<string, string>, now: number): UserProfile | null;
+  /**
+   * The profile from the system of record (null: no such user), leaving a copy in the session's
+   * hash unless a change of the user raced the read. `generation`: the session's
+   * `profileGeneration` as read with the session, before this call.
+   */
+  load(sessionId: string, userId: string, generation: string, now: number): Promise<UserProfile | null>;
 }
 
-/**
- * Profile copies with a lifetime of `ttlMs`. Every change made through the user store of
- * {@link withProfileInvalidation} drops the copy at once, on every node (they share Redis); a
- * change made behind the store (an UPDATE by hand) shows once the copy expires.
- */
+/** Profile copies that live `ttlMs` (on the clock of the node that made them). */
 export function createProfileCopies(
   redis: RedisClient,
   keys: ReturnType<typeof redisKeys>,
   users: Pick<UserStore, 'findById'>,
   ttlMs: number,
 ): ProfileCopies {
-  const pair = (userId: string): [string, string] => [keys.profile(userId), keys.profileGeneration(userId)];
   return {
-    ...profileInvalidator(redis, keys),
-    async read(userId) {
-      const json = await redis.get(keys.profile(userId));
-      if (json === null) return null;
+    fromHash(userId, hash, now) {
+      const json = hash.profile;
+      if (json === undefined || !(Number(hash.profileExpiresAt) > now)) return null;
       const copy = JSON.parse(json) as Omit<UserProfile, 'id'>;
-      return { id: userId, email: copy.email, name: copy.name, roles: copy.roles, disabledAt: copy.disabledAt ?? null };
+      return { id: userId, email: copy.email, name: copy.name, roles: copy.roles, disabledAt: copy.disabledAt };
     },
-    async load(userId) {
-      const generation = (await redis.get(keys.profileGeneration(userId))) ?? '';
+    async load(sessionId, userId, generation, now) {
       const user = await users.findById(userId);
       if (!user) return null;
       const profile: UserProfile = { id: user.id, email: user.email, name: user.name, roles: user.roles, disabledAt: user.disabledAt };
-      await FILL(redis, pair(userId), [
-        generation,
-        JSON.stringify({ email: profile.email, name: profile.name, roles: profile.roles, disabledAt: profile.disabledAt }),
-        ttlMs,
-      ]);
+      const json = JSON.stringify({ email: profile.email, name: profile.name, roles: profile.roles, disabledAt: profile.disabledAt });
+      await FILL(redis, [keys.session(sessionId)], [generation, json, now + ttlMs]);
       return profile;
     },
   };
 }
 
-/** The invalidating half of {@link ProfileCopies}: what a writer of users needs. */
-export function profileInvalidator(redis: RedisClient, keys: ReturnType<typeof redisKeys>): Pick<ProfileCopies, 'invalidate'> {
+/**
+ * Drops the copies of a user's profile from every session of the user (found through the
+ * user's session index, which lists a session before its hash exists), after a change of the
+ * user in the system of record. A fill that read the profile before the change and writes after
+ * it finds the generation bumped; a session created after the index was read is looked up
+ * after the change, so its first fill reads the changed profile.
+ */
+export function profileInvalidator(redis: RedisClient, keys: ReturnType<typeof redisKeys>): { invalidate(userId: string): Promise<void> } {
   return {
     async invalidate(userId) {
-      await INVALIDATE(redis, [keys.profile(userId), keys.profileGeneration(userId)], [GENERATION_TTL_MS]);
+      const ids = await redis.zrange(keys.userSessions(userId), 0, -1);
+      await Promise.all(ids.map((id) => INVALIDATE(redis, [keys.session(id)], [])));
     },
   };
 }
 
 /**
  * `users` whose every change (roles, disabled mark, deletion, password) drops the user's profile
- * copy after it lands in the system of record. A change whose copy cannot be dropped (Redis
+ * copies after it lands in the system of record. A change whose copies cannot be dropped (Redis
  * unreachable) rejects with Redis' error, though the change itself stands: the caller learns the
- * copy may be stale until it expires.
+ * copies may be stale until they expire.
  */
-export function withProfileInvalidation(users: UserStore, copies: Pick<ProfileCopies, 'invalidate'>): UserStore {
+export function withProfileInvalidation(users: UserStore, copies: { invalidate(userId: string): Promise<void> }): UserStore {
   const after = async <T>(userId: string, change: Promise<T>): Promise<T> => {
     const result = await change;
     await copies.invalidate(userId);

@@ -3,7 +3,8 @@ import type { Session, SessionKind } from '../types.js';
 /**
  * A session as the flat field/value list of its Redis hash. A null field is left out, so an
  * empty string and null stay distinct; times are decimal strings, compared in Lua with tonumber.
- * The id is the key's, not a field.
+ * The id is the key's, not a field. The hash may also hold a copy of the user's profile
+ * (`profile`, `profileExpiresAt`, `profileGeneration`: see `profiles.ts`), which is not the session's.
  */
 export function sessionToFields(s: Session): string[] {
   const fields: string[] = [

@@ -2,7 +2,7 @@ import { listActivePage } from '../lib/session-list.js';
 import type { Session, SessionStore, User, UserProfile, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
 import { DEFAULT_PREFIX, redisKeys, SESSION_SHARDS, sessionShard } from './keys.js';
-import { createProfileCopies } from './profiles.js';
+import { createProfileCopies, type ProfileCopies } from './profiles.js';
 import { sessionFromHash, sessionToFields } from './session-hash.js';
 import { SessionOwners } from './session-owners.js';
 import { CREATE, INDEX, REVOKE, SWEEP, TOUCH } from './session-scripts.js';
@@ -27,16 +27,19 @@ export interface RedisSessionStoreOptions {
   /** Prepended to every key, so several deployments can share a Redis. Default `'tessera:'`. */
   prefix?: string;
   /**
-   * How long a copy of a user's profile is kept in Redis beside the sessions, so that a lookup
-   * reads Redis alone: one round trip, no query to the system of record. Default 30,000 ms. Every
-   * change through the user store returned by {@link withRedisStores} drops the copy at once; a
-   * change made behind it (an UPDATE by hand) shows within this time. 0: no copies, the profile is
-   * read from `users` on every lookup.
+   * How long a copy of the user's profile kept in a session's hash answers lookups of that
+   * session, so that a lookup is one Redis command and no query to the system of record. Default
+   * 30,000 ms. Every change through the user store returned by {@link withRedisStores} drops the
+   * copies at once; a change made behind it (an UPDATE by hand) shows within this time. 0: no
+   * copies, the profile is read from `users` on every lookup.
    */
   profileCopyTtlMs?: number;
+  /** The clock profile copies are aged by. Default `Date.now`. */
+  clock?: () => number;
   /**
-   * How many sessions' owners (session id → user id) `getWithUser` remembers, to read the session
-   * and the profile in parallel. Default 10,000 (about a megabyte); 0 reads them in sequence.
+   * Without profile copies: how many sessions' owners (session id → user id) `getWithUser`
+   * remembers, to read the session and the profile in parallel. Default 10,000 (about a
+   * megabyte); 0 reads them in sequence.
    */
   knownOwners?: number;
 }
@@ -54,17 +57,18 @@ export interface RedisSessionStoreOptions {
  * session: an entry whose session is missing or another user's is skipped on read and pruned by
  * `deleteExpired`, while a session is never left out of its user's "log out everywhere".
  *
- * `getWithUser` reads the session and the user's profile. The profile comes from a copy in Redis
- * (see `profiles.ts`), made from `users` on a miss and dropped by every change to the user made
- * through the store {@link withRedisStores} returns (on every node, since they share Redis), with
- * a fill that raced such a change writing nothing; a change made behind the store shows when the
- * copy expires (`profileCopyTtlMs`). Once a node has looked a session up, it knows which user the
- * session belongs to (an immutable binding, kept in a bounded {@link SessionOwners}), so later
- * lookups send both reads at once: with `openRedis`' auto-pipelining, one socket write for every
- * lookup of a turn of the event loop, and no query to the system of record. The session read
- * still decides: were its `userId` ever different, the profile read is dropped and the right one
- * made. Without copies (`profileCopyTtlMs: 0`) the profile is read from `users` every time (the
- * PostgreSQL user store batches one turn's `findById` calls into one query).
+ * `getWithUser` reads the session and its user's profile in one HGETALL: the session's hash also
+ * holds a copy of the profile (see `profiles.ts`), made from `users` on the first lookup and again
+ * once it is `profileCopyTtlMs` old, and dropped from every session of the user by each change to
+ * the user made through the store {@link withRedisStores} returns (on every node, since they share
+ * Redis), with a fill that raced such a change writing nothing; a change made behind the store
+ * shows when the copy ages out. Under load, `openRedis`' auto-pipelining sends one turn's lookups
+ * in one socket write. Without copies (`profileCopyTtlMs: 0`) the profile is read from `users`
+ * every time (the PostgreSQL user store batches one turn's `findById` calls into one query); once
+ * a node has looked a session up it knows which user the session belongs to (an immutable
+ * binding, kept in a bounded {@link SessionOwners}), so later lookups send both reads at once,
+ * and the session read still decides: were its `userId` ever different, the profile read is
+ * dropped and the right one made.
  *
  * @example
  * const sessions = createRedisSessionStore(await openRedis(url), { users: sqlStores.users });
@@ -79,9 +83,17 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
   if (!Number.isInteger(copyTtl) || copyTtl < 0)
     throw new TypeError('createRedisSessionStore: profileCopyTtlMs must be a whole number ≥ 0');
   const copies = copyTtl > 0 ? createProfileCopies(redis, keys, users, copyTtl) : null;
-  /** The profile: the copy, else the system of record (leaving a copy). */
-  const profileOf = async (userId: string): Promise<UserProfile | null> =>
-    copies ? ((await copies.read(userId)) ?? copies.load(userId)) : toProfile(await users.findById(userId));
+  const clock = options.clock ?? Date.now;
+
+  /** The session and the profile copy beside it in one read, the copy renewed from `users` when missing or aged. */
+  const withCopiedProfile = async (copies: ProfileCopies, id: string): Promise<{ session: Session; user: UserProfile } | null> => {
+    const hash = await redis.hgetall(keys.session(id));
+    const session = sessionFromHash(id, hash);
+    if (!session) return null;
+    const now = clock();
+    const user = copies.fromHash(session.userId, hash, now) ?? (await copies.load(id, session.userId, hash.profileGeneration ?? '0', now));
+    return user ? { session, user } : null;
+  };
 
   const get = async (id: string): Promise<Session | null> => sessionFromHash(id, await redis.hgetall(keys.session(id)));
 
@@ -138,10 +150,11 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
     get,
 
     async getWithUser(id) {
+      if (copies) return withCopiedProfile(copies, id);
       const owner = owners.get(id);
       // Started before the session is read, so both are on the wire together; its error, if any,
       // is only reported when it turns out to be the read this lookup needed.
-      const speculative = owner === undefined ? undefined : profileOf(owner);
+      const speculative = owner === undefined ? undefined : users.findById(owner).then(toProfile);
       speculative?.catch(() => {});
       const session = await get(id);
       if (!session) {
@@ -152,7 +165,7 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
       if (speculative && session.userId === owner) user = await speculative;
       else {
         owners.set(id, session.userId);
-        user = await profileOf(session.userId);
+        user = toProfile(await users.findById(session.userId));
       }
       return user ? { session, user } : null;
     },
