@@ -81,6 +81,7 @@ describe('tessera serve', () => {
       [['--session-store', 'files'], /--session-store \(TESSERA_SESSION_STORE\): must be database or redis/],
       [['--issuer', 'ftp://x'], /--issuer \(TESSERA_ISSUER\): must be an http\(s\) URL/],
       [['--workers', ''], /--workers: must not be empty/],
+      [['--host', 'no-such-host.invalid', '--port', '0'], /--host \(HOST\): cannot listen on no-such-host\.invalid/],
     ];
     for (const [args, message] of cases) {
       const result = await tessera(['serve', ...args], { cwd: tempDir() });

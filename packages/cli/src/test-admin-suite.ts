@@ -168,6 +168,12 @@ export function adminSuite(title: string, backend: Backend): void {
       const revoked = await run(['roles', 'revoke', email, 'editor']);
       expect(revoked.code, revoked.stderr).toBe(0);
       expect(revoked.stdout.trim()).toBe('auditor');
+      expect(revoked.stderr).toContain(`revoked editor from ${email}`);
+      // Nothing to take away, nothing to add: said as such, and not a failure.
+      const absent = await run(['roles', 'revoke', email, 'editor']);
+      expect([absent.code, absent.stderr.trim()]).toEqual([0, `${email} did not have editor`]);
+      const again = await run(['roles', 'grant', email, 'auditor']);
+      expect([again.code, again.stderr.trim()]).toEqual([0, `${email} already had auditor`]);
       expect(parse<string[]>((await run(['roles', 'list', email, '--json'])).stdout)).toEqual(['auditor']);
 
       const badRole = await run(['roles', 'grant', email, 'Not A Role']);

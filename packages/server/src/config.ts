@@ -257,7 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (signingAlg === 'HS256' && !allowSharedSecret) {
     throw new ConfigError(
       'TESSERA_SIGNING_ALG',
-      'HS256 publishes no key in the JWKS, so no service can verify tokens from it; set TESSERA_ALLOW_SHARED_SECRET=true to acknowledge that only holders of the secret (`keys export-secret`) can verify',
+      'HS256 publishes no key in the JWKS, so no service can verify tokens from it; set TESSERA_ALLOW_SHARED_SECRET=true to acknowledge that only holders of the secret (`tessera keys export --secret`, or `tessera-server keys export-secret`) can verify',
     );
   }
   const corsOrigins = list(env, 'TESSERA_CORS_ORIGINS').map((o) => {

@@ -78,7 +78,16 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host }).catch(async (err: unknown) => {
+    await app.close().catch(() => undefined);
+    await stores.close().catch(() => undefined);
+    // An address this host cannot listen on is a setting to fix: named, exit code 2.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN') {
+      throw new ConfigError('HOST', `cannot listen on ${config.host} (${code})`);
+    }
+    throw err;
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeUser } from './contract/fixtures.js';
 import { StoreConfigError } from './errors.js';
 import { openStores } from './open.js';
+import { describePostgres } from './postgres/test-database.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-open-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,5 +100,25 @@ describe('openStores: data files are readable by their owner only', () => {
     await second.users.create(makeUser());
     for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(statSync(f).mode & 0o777).toBe(0o600);
     await second.close();
+  });
+});
+
+describePostgres('openStores: PostgreSQL refuses, or the URL is wrong', (database) => {
+  it('no such database, no such role, a URL that does not parse, a SQLite file that cannot be opened: the variable is named', async () => {
+    const url = new URL(database().url);
+    const cases: [string, RegExp][] = [
+      [Object.assign(new URL(url), { pathname: '/tessera_no_such_database' }).toString(), /refused the connection: .*\(3D000\)/],
+      [Object.assign(new URL(url), { username: 'tessera_no_such_role', password: 'hunter2' }).toString(), /refused the connection: .*\(28/],
+      ['postgres://u:hunter2@[bad', /is not a valid URL/],
+      [`sqlite:${join(dir, 'not-a-database')}`, /cannot be opened \(SQLITE_NOTADB\)/],
+    ];
+    execFileSync('sh', ['-c', `printf 'this is no database file at all, just text' > ${join(dir, 'not-a-database')}`]);
+    for (const [databaseUrl, message] of cases) {
+      const err: unknown = await openStores(databaseUrl).catch((e: unknown) => e);
+      expect(err, databaseUrl).toBeInstanceOf(StoreConfigError);
+      expect((err as StoreConfigError).variable).toBe('TESSERA_DATABASE_URL');
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
   });
 });

@@ -114,9 +114,21 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
 function startupError(variable: string, what: string, err: unknown): unknown {
   if (err instanceof StoreConfigError) return err;
   if (err instanceof InvalidRedisUrlError) return new StoreConfigError(variable, err.message, err);
+  const code = (err as { code?: unknown } | null)?.code;
   if (isStoreUnavailable(err)) {
-    const code = (err as { code?: unknown }).code;
     return new StoreConfigError(variable, `${what} cannot be reached${typeof code === 'string' ? ` (${code})` : ''}`, err);
+  }
+  if (typeof code !== 'string') return err;
+  // The URL does not parse: say so, without repeating it.
+  if (code === 'ERR_INVALID_URL') return new StoreConfigError(variable, 'is not a valid URL', err);
+  // PostgreSQL refused the connection: no such database (3D000), role or password (class 28).
+  // Its message names the database or the role, never the password.
+  if (code === '3D000' || code.startsWith('28')) {
+    return new StoreConfigError(variable, `${what} refused the connection: ${(err as Error).message} (${code})`, err);
+  }
+  // A SQLite file that cannot be opened or is not a database; a directory that cannot be made.
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EROFS') {
+    return new StoreConfigError(variable, `${what} cannot be opened (${code})`, err);
   }
   return err;
 }

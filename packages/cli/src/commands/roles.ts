@@ -29,8 +29,14 @@ export function rolesCommand(output: Output): Command {
         .option('--json', 'print the roles as a JSON array'),
       STORE_SETTINGS,
     ).action(async (who: string, role: string, options) => {
-      const after = await withAdmin(options, STORE_SETTINGS, (admin) => admin.roles[name](who, role));
-      output.info(`${name === 'grant' ? 'granted' : 'revoked'} ${role} ${name === 'grant' ? 'to' : 'from'} ${who}`);
+      const [before, after] = await withAdmin(options, STORE_SETTINGS, async (admin) => {
+        const { roles: held } = await admin.users.show(who);
+        return [held, await admin.roles[name](who, role)] as const;
+      });
+      // What changed, as far as this command saw: the roles just before and just after its change.
+      const had = before.includes(role);
+      if (name === 'grant') output.info(had ? `${who} already had ${role}` : `granted ${role} to ${who}`);
+      else output.info(had ? `revoked ${role} from ${who}` : `${who} did not have ${role}`);
       printRoles(output, after, options.json);
     });
   }

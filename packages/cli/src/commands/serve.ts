@@ -28,7 +28,11 @@ export function serveCommand(_output: Output): Command {
   addSettings(serve, SERVE_SETTINGS).action(async (options) => {
     const env = await loadEnv(options);
     const { startServer } = await loadServer();
-    await startServer(env);
+    await startServer(env).catch((err: unknown) => {
+      // A setting only the start can check (a host this machine cannot listen on) is named as its flag too.
+      if (err instanceof Error) err.message = nameTheFlag(err.message, options, SERVE_SETTINGS);
+      throw err;
+    });
   });
   return serve;
 }
