@@ -156,6 +156,23 @@ describe('tessera bench --quick', () => {
     expect(md).toContain(results.machine.node);
   });
 
+  it('gives every timed figure its rounds, and qualifies the --quick verdicts as rough', () => {
+    for (const r of results.http.filter((x) => x.skipped === undefined)) {
+      expect(r.roundsRps, r.id).toHaveLength(results.settings.rounds);
+      expect(r.roundsCpuUs, r.id).toHaveLength(results.settings.rounds);
+    }
+    for (const r of results.micro.filter((x) => x.skipped === undefined))
+      expect(r.roundsCpuUs, r.id).toHaveLength(results.settings.microRounds);
+    // A cost clamped at zero reads "≤ noise", never as a free 0.00 µs.
+    for (const h of results.headline) expect(`${h.sessions} ${h.jwt}`, h.question).not.toMatch(/(^|[^±] )0\.00 µs/);
+    for (const h of results.headline.filter((x) => /CPU|Req\/s|Logout/.test(x.question) && x.winner !== '—')) {
+      expect(h.margin, h.question).toMatch(/; rough \(--quick\)$/);
+    }
+    expect(results.verdicts.map((v) => v.text)).toContain(
+      `This is a --quick run (${results.settings.rounds} rounds of ${results.settings.durationS} s per row): every verdict in it is rough; run \`tessera bench\` without --quick for figures to quote.`,
+    );
+  });
+
   it('has PostgreSQL and Redis rows, which CI requires to be measured, not skipped', () => {
     const needing = [
       ...results.http.filter((r) => r.backend === 'postgres' || r.backend === 'redis'),

@@ -1,9 +1,10 @@
 // The report's charts, drawn by ECharts on the server side as SVG (no browser, no network): the
 // same SVG goes inline into report.html and into charts/*.svg for report.md.
 import * as echarts from 'echarts';
+import { addedCpu, likeNoAuth, share } from './figures.js';
 import { fmtBytes, fmtMs, fmtPct, fmtRps, fmtUs } from './format.js';
+import { type Figure, fmtCost } from './noise.js';
 import { BACKEND_NAMES, type BenchResults, type HttpRow } from './types.js';
-import { addedCpu } from './verdicts.js';
 
 /** One chart: its file name (without `.svg`), its caption and the SVG text. */
 export interface Chart {
@@ -18,6 +19,7 @@ const JWT = '#d97706';
 const JWT_UNCACHED = '#92400e';
 const STORE = '#7c3aed';
 const GREY = '#6b7280';
+const LOGIN = '#0d9488';
 const GOOD = '#16a34a';
 const BAD = '#dc2626';
 const FONT = { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif", fontSize: 12, color: '#111827' };
@@ -138,21 +140,28 @@ export function charts(r: BenchResults): Chart[] {
           value: (x.ratio as number) * 100,
           color: httpColor(x),
           group: httpGroup(x),
-          label: `${fmtPct(x.ratio as number)} · ${fmtRps(x.rps as number)}/s`,
+          label: `${fmtPct(x.ratio as number)}${((f) => (f && likeNoAuth(f) ? ' (≈ no auth)' : ''))(share(x, r.http))} · ${fmtRps(x.rps as number)}/s`,
         })),
         '% of the no-auth route’s req/s',
         { legend: LEGEND },
       ),
     });
-    const withCpu = routes.map((x) => ({ x, us: addedCpu(x, r.http) })).filter((c): c is { x: HttpRow; us: number } => c.us !== undefined);
+    const withCpu = routes.map((x) => ({ x, f: addedCpu(x, r.http) })).filter((c): c is { x: HttpRow; f: Figure } => c.f !== undefined);
     if (withCpu.length > 0) {
       out.push({
         name: 'route-cpu',
         title: 'CPU added per request by authentication: server process and stores, over the no-auth route (lower is better)',
         svg: barChart(
           withCpu
-            .sort((a, b) => a.us - b.us)
-            .map(({ x, us }) => ({ name: httpName(x), value: us, color: httpColor(x), group: httpGroup(x), label: `${fmtUs(us)} µs` })),
+            .sort((a, b) => a.f.value - b.f.value)
+            .map(({ x, f }) => ({
+              name: httpName(x),
+              // A cost below its baseline is drawn as no bar, labelled "≤ noise", never as a negative one.
+              value: Math.max(0, f.value),
+              color: httpColor(x),
+              group: httpGroup(x),
+              label: fmtCost(f, fmtUs, ' µs'),
+            })),
           'µs of CPU per request',
           { legend: LEGEND },
         ),
@@ -253,10 +262,17 @@ export function charts(r: BenchResults): Chart[] {
         tp.map((x) => ({
           name: x.label,
           value: x.rps as number,
-          color: x.op === 'login' ? GREY : JWT,
+          color: x.op === 'login' ? LOGIN : JWT,
+          group: x.op === 'login' ? 'password login' : 'refresh rotation',
           label: `${fmtRps(x.rps as number)}/s`,
         })),
         'requests per second',
+        {
+          legend: [
+            { name: 'password login', color: LOGIN },
+            { name: 'refresh rotation', color: JWT },
+          ],
+        },
       ),
     });
   }

@@ -11,7 +11,7 @@ import { headline, verdicts } from './verdicts.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
-  /** Shorter runs, one round: under a minute on two cores, rougher figures. */
+  /** Three short rounds per row instead of three long ones: under a minute on two cores, every verdict rough. */
   quick: boolean;
   /** Where report.html, report.md, results.json and charts/ are written (created if missing). */
   outDir: string;

@@ -97,6 +97,8 @@ export async function timeOperations(
       wallUs: median(s.map((x) => x.wallUs)),
       cpuUs: median(s.map((x) => x.cpuUs)),
       ...(remote ? { storeCpuUs: median(s.map((x) => x.storeCpuUs)) } : {}),
+      roundsWallUs: s.map((x) => x.wallUs),
+      roundsCpuUs: s.map((x) => x.cpuUs + (remote ? x.storeCpuUs : 0)),
     };
   });
 }

@@ -2,9 +2,11 @@
 // charts are files next to it, and report.html, self-contained (inline CSS, inline SVG). Every
 // figure is written with the functions of format.ts from results.json's values.
 import type { Chart } from './charts.js';
+import { addedCpu, likeNoAuth, opFigure, share } from './figures.js';
 import { fmtBytes, fmtMs, fmtPct, fmtRps, fmtUs } from './format.js';
+import { fmtCost, fmtFigure } from './noise.js';
 import { BACKEND_NAMES, type BenchResults, type Verdict } from './types.js';
-import { addedCpu } from './verdicts.js';
+import { listing } from './verdicts.js';
 
 /** A table: header cells, rows, and which columns align left (the others align right). */
 export interface Table {
@@ -43,7 +45,9 @@ export function sections(r: BenchResults): Section[] {
       `Measured ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}; ` +
         `1-minute load average ${m.loadBefore.toFixed(2)} before and ${m.loadAfter.toFixed(2)} after (other processes share these cores). ` +
         `Reproduce with \`${r.command}\`.`,
-      'Which method wins where, on this machine, by how much:',
+      s.quick
+        ? `Which method wins where, on this machine, by how much. This is a --quick run (${s.rounds === 1 ? 'one round' : `${s.rounds} rounds`} of ${s.durationS} s per row): every verdict is rough; run without --quick for figures to quote.`
+        : 'Which method wins where, on this machine, by how much (± is the spread across the run’s rounds; a gap inside it is no measurable difference):',
     ],
     table: {
       head: ['Question', 'Sessions', 'JWT', 'Winner', 'By how much'],
@@ -55,7 +59,9 @@ export function sections(r: BenchResults): Section[] {
 
   const httpRows = r.http.map((h) => {
     const server = h.server === 'auth' ? 'auth server' : 'resource service';
-    if (h.skipped !== undefined) return [h.label, server, `skipped: ${h.skipped}`, dash, dash, dash];
+    if (h.skipped !== undefined) return [h.label, server, `skipped: ${h.skipped}`, dash, dash, dash, dash];
+    const kept = share(h, r.http);
+    const pm = kept?.pm === undefined ? dash : `± ${(kept.pm * 100).toFixed(1)} points`;
     return [
       h.label,
       server,
@@ -63,6 +69,7 @@ export function sections(r: BenchResults): Section[] {
       opt(h.p50Ms, fmtMs),
       opt(h.p99Ms, fmtMs),
       h.kind === 'baseline' ? 'baseline' : opt(h.ratio, fmtPct),
+      h.kind === 'baseline' || kept === undefined ? dash : likeNoAuth(kept) ? `${pm}: indistinguishable from no auth` : pm,
     ];
   });
   out.push({
@@ -76,7 +83,7 @@ export function sections(r: BenchResults): Section[] {
       'The two servers differ in what a request costs before any authentication (the auth server is a full Fastify app, the resource service a bare node:http one), ' +
         'so a share of each one’s own baseline says how much authentication slows that server; the like-for-like comparison is the CPU it adds per request, below.',
     ],
-    table: { head: ['Row', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'vs no auth'], rows: httpRows, left: [0, 1] },
+    table: { head: ['Row', 'Server', 'req/s', 'p50 ms', 'p99 ms', 'vs no auth', 'uncertainty'], rows: httpRows, left: [0, 1] },
     bullets: topic(r.verdicts, 'route', 'backends'),
     chart: 'route-throughput',
   });
@@ -85,7 +92,8 @@ export function sections(r: BenchResults): Section[] {
     title: 'CPU per request',
     paragraphs: [
       'CPU time per answered request of the rows above, from /proc: the server process, and every PostgreSQL and Redis process (other users of them included). ' +
-        'What authentication adds is the row’s total over its server’s no-auth route (0 when the difference is below the noise).',
+        'What authentication adds is the row’s total over its server’s no-auth route, ± half its spread across rounds (at least half the spread among the cached JWT rows, which do the same work); ' +
+        '“≤ noise” when it cannot be told from zero.',
     ],
     table: {
       head: ['Row', 'µs server', 'µs stores', 'µs added by auth'],
@@ -95,7 +103,7 @@ export function sections(r: BenchResults): Section[] {
           h.label,
           opt(h.serverCpuUs, fmtUs),
           opt(h.storeCpuUs, fmtUs),
-          h.kind === 'baseline' ? 'baseline' : opt(addedCpu(h, r.http), fmtUs),
+          h.kind === 'baseline' ? 'baseline' : ((f) => (f === undefined ? dash : fmtCost(f)))(addedCpu(h, r.http)),
         ]),
       left: [0],
     },
@@ -112,17 +120,11 @@ export function sections(r: BenchResults): Section[] {
         'for PostgreSQL and Redis the CPU of their server processes is added, and the wall time is the mean latency of one lookup, round trip included.',
     ],
     table: {
-      head: ['Operation', 'µs wall', 'µs CPU (this process)', 'µs CPU (store server)', 'µs CPU total'],
+      head: ['Operation', 'µs wall', 'µs CPU (this process)', 'µs CPU (store server)', 'µs CPU total (± over rounds)'],
       rows: r.micro.map((x) =>
         x.skipped !== undefined
           ? [x.label, `skipped: ${x.skipped}`, dash, dash, dash]
-          : [
-              x.label,
-              opt(x.wallUs, fmtUs),
-              opt(x.cpuUs, fmtUs),
-              opt(x.storeCpuUs, fmtUs),
-              opt((x.cpuUs ?? 0) + (x.storeCpuUs ?? 0), fmtUs),
-            ],
+          : [x.label, opt(x.wallUs, fmtUs), opt(x.cpuUs, fmtUs), opt(x.storeCpuUs, fmtUs), fmtFigure(opFigure(x))],
       ),
       left: [0],
     },
@@ -139,26 +141,34 @@ export function sections(r: BenchResults): Section[] {
         'Cookies: a session logged out (`DELETE /v1/sessions/current`), then the very next request with its cookie.',
     ],
     table: {
-      head: ['Verifier', 'logouts', 'p50 ms', 'p99 ms', 'max ms'],
+      head: ['Verifier', 'logouts', 'p50 ms', 'p99 ms', 'max ms', 'after the logout'],
       rows: [
         ...(r.cookieRevocation
           ? [
               [
                 'cookie session (auth server)',
                 String(r.cookieRevocation.samples),
-                `${r.cookieRevocation.acceptedAfterLogout} accepted after logout`,
                 dash,
                 dash,
+                dash,
+                `next request: ${r.cookieRevocation.acceptedAfterLogout} of ${r.cookieRevocation.samples} accepted`,
               ],
             ]
           : []),
         ...r.revocation.map((x) =>
           x.skipped !== undefined
-            ? [x.label, `skipped: ${x.skipped}`, dash, dash, dash]
-            : [x.label, String(x.samples), opt(x.p50Ms, fmtMs), opt(x.p99Ms, fmtMs), opt(x.maxMs, fmtMs)],
+            ? [x.label, `skipped: ${x.skipped}`, dash, dash, dash, dash]
+            : [
+                x.label,
+                String(x.samples),
+                opt(x.p50Ms, fmtMs),
+                opt(x.p99Ms, fmtMs),
+                opt(x.maxMs, fmtMs),
+                'accepted until the feed delivers',
+              ],
         ),
       ],
-      left: [0],
+      left: [0, 5],
     },
     bullets: topic(r.verdicts, 'revocation'),
     chart: 'revocation',
@@ -196,7 +206,8 @@ export function sections(r: BenchResults): Section[] {
     id: 'throughput',
     title: 'Login and refresh',
     paragraphs: [
-      `Closed loops at the auth server: password logins (${s.loginWorkers} workers, argon2id-bound) and refresh-token rotations (${s.connections} workers, each rotating a family of its own), per store.`,
+      `Closed loops at the auth server: password logins (${s.loginWorkers} workers, argon2id-bound; measured on ${listing([...new Set(r.throughput.filter((x) => x.op === 'login').map((x) => BACKEND_NAMES[x.backend]))])} only, since the password hash, not the store, bounds a login) ` +
+        `and refresh-token rotations (${s.connections} workers, each rotating a family of its own), on every store.`,
     ],
     table: {
       head: ['Row', 'req/s', 'p50 ms', 'p99 ms'],
@@ -238,7 +249,7 @@ export function sections(r: BenchResults): Section[] {
     id: 'machine',
     title: 'Machine and method',
     paragraphs: [
-      `${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}. Run took ${Math.round(r.elapsedS)} s${s.quick ? ' (--quick: shorter runs, one round; figures are rougher)' : ''}.`,
+      `${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}. Run took ${Math.round(r.elapsedS)} s${s.quick ? ` (--quick: ${s.rounds} short rounds; every verdict is rough)` : ''}.`,
       'The load generator (autocannon, and a minimal keep-alive client for closed loops) runs in the bench process; the auth server and the resource service run in processes of their own, sharing the same cores.',
       `Session stores: memory, SQLite (a temporary file), ${BACKEND_NAMES.redis} (sessions in Redis), ${BACKEND_NAMES.postgres}.`,
     ],

@@ -74,6 +74,8 @@ export interface HttpRow {
   serverCpuUs?: number;
   /** CPU time of the PostgreSQL and Redis processes per answered request, µs (every user of them counts). */
   storeCpuUs?: number;
+  /** Server and store CPU per request of each round, in order, µs (the spread the report's uncertainties come from). */
+  roundsCpuUs?: number[];
 }
 
 /** One in-process operation timed in a loop. */
@@ -90,6 +92,10 @@ export interface MicroRow {
   cpuUs?: number;
   /** CPU time of the PostgreSQL and Redis processes per operation, µs. */
   storeCpuUs?: number;
+  /** Wall time per operation of each round, in order, µs. */
+  roundsWallUs?: number[];
+  /** CPU per operation of each round (this process and the store server), in order, µs. */
+  roundsCpuUs?: number[];
 }
 
 /** Revocation latency to one verifier: logout sent → the service refuses the token. */
@@ -148,7 +154,7 @@ export interface Outage {
 
 /** A sentence of the report, generated from the figures. */
 export interface Verdict {
-  topic: 'route' | 'cpu' | 'revocation' | 'size' | 'outage' | 'refresh' | 'backends';
+  topic: 'noise' | 'route' | 'cpu' | 'revocation' | 'size' | 'outage' | 'refresh' | 'backends';
   text: string;
 }
 
