@@ -105,7 +105,7 @@ afterAll(async () => {
 });
 
 describe('the packed packages, installed in an empty project', () => {
-  it('ship a README and a LICENSE, compiled code only, and the account page', () => {
+  it('ship a README and a LICENSE, compiled code only (and the launchers of their commands), and the account page', () => {
     for (const name of PUBLISHED) {
       const files = packed
         .get(`@tessera/${name}`)
@@ -113,11 +113,20 @@ describe('the packed packages, installed in an empty project', () => {
         .sort();
       expect(files, `@tessera/${name} was not packed`).toBeDefined();
       expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
-      expect(files?.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f))).toEqual([]);
+      // Besides the build, only the launchers `bin` names: files in the repository that import the build.
+      const { bin = {} } = JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')) as {
+        bin?: Record<string, string>;
+      };
+      const launchers = Object.values(bin).map((f) => f.replace(/^\.\//, ''));
+      expect(files?.filter((f) => !f.startsWith('dist/') && ![...launchers, 'LICENSE', 'README.md', 'package.json'].includes(f))).toEqual(
+        [],
+      );
       expect(files?.filter((f) => f.endsWith('.tsbuildinfo'))).toEqual([]);
     }
     const serverFiles = packed.get('@tessera/server')?.files.map((f) => f.path);
-    expect(serverFiles).toEqual(expect.arrayContaining(['dist/page/account.html', 'dist/page/account.css', 'dist/page/account.js']));
+    expect(serverFiles).toEqual(
+      expect.arrayContaining(['bin/tessera-server.js', 'dist/page/account.html', 'dist/page/account.css', 'dist/page/account.js']),
+    );
   });
 
   it('`npx tessera-server` starts, answers /healthz and serves the account page', async () => {
