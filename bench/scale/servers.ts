@@ -5,12 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { createScratchDatabase, deleteKeysByPrefix, freePort, postgresAdmin } from '../../packages/cli/src/bench/lib/scratch.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../../packages/server/dist/bin.js', import.meta.url));
 
@@ -35,37 +34,13 @@ const databases: string[] = [];
 const prefixes: string[] = [];
 const dirs: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => postgresAdmin(ADMIN_URL, sql);
 
 /** A fresh PostgreSQL database; its URL. Dropped by {@link cleanUp}. */
 export async function createDatabase(): Promise<string> {
-  const name = `tessera_bench_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await createScratchDatabase(ADMIN_URL, 'tessera_bench');
+  databases.push(database.name);
+  return database.url;
 }
 
 /** A fresh SQLite URL in a temp dir. Removed by {@link cleanUp}. */
@@ -142,14 +117,7 @@ export async function cleanUp(): Promise<void> {
   if (prefixes.length > 0) {
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     redis.on('error', () => {});
-    for (const prefix of prefixes.splice(0)) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    for (const prefix of prefixes.splice(0)) await deleteKeysByPrefix(redis, prefix);
     redis.disconnect();
   }
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });

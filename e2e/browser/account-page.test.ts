@@ -7,19 +7,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, uniqueEmail } from '../lib/http.js';
 import { type AuthServer, cleanUp, startAuthServer } from '../lib/processes.js';
-import { browserAvailable, CHROMIUM, SCREENSHOTS, screenshot, shownState } from './lib/harness.js';
+import { browserAvailable, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, screenshot, shownState } from './lib/harness.js';
 
-/** The same flags as lib/harness.ts: headless Chromium as root in a container, nothing phoning home. */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const IPHONE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
@@ -58,7 +47,7 @@ describe.skipIf(!browserAvailable)('browser: the account page', () => {
   beforeAll(async () => {
     // Every sign-up here comes from 127.0.0.1: the per-address sign-up limit is not what is tested.
     auth = await startAuthServer({ env: { TESSERA_DATABASE_URL: 'memory:', TESSERA_SIGNUPS_PER_HOUR: '1000' } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();

@@ -19,7 +19,8 @@ export const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.
  */
 export const browserAvailable = existsSync(CHROMIUM) || process.env.CI === 'true';
 
-const ARGS = [
+/** Headless Chromium as root in a container, nothing phoning home. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -66,7 +67,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     env: { TESSERA_CORS_ORIGINS: appOrigin, TESSERA_DATABASE_URL: 'memory:', ...env },
   });
   const pages: StaticServer = await serveStatic(appPort);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return {
     auth,
     issuer,

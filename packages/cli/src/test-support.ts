@@ -7,12 +7,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { createScratchDatabase, deleteKeysByPrefix, freePort } from './bench/lib/scratch.js';
+
+export { freePort };
 
 /** The built command. */
 export const CLI_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -130,19 +132,6 @@ export async function serve(
   };
 }
 
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
 /** A fresh temp dir, removed by {@link cleanUp}. */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
@@ -202,36 +191,16 @@ export async function backendsMissing(): Promise<string | null> {
   return null;
 }
 
-async function postgresAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A database of its own for a test file: created empty, dropped (with any connection left) by `drop`. */
-export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tessera_cli_test_${randomBytes(6).toString('hex')}`;
-  await postgresAdmin(`CREATE DATABASE ${name}`);
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+export function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createScratchDatabase(POSTGRES_URL, 'tessera_cli_test');
 }
 
 /** Deletes every Redis key under `prefix`, leaving the rest of a shared Redis alone. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysByPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

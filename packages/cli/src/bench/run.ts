@@ -3,7 +3,6 @@
 // the auth server killed last, everything it created removed. Returns the figures.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { arch, availableParallelism, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +18,7 @@ import type { AuthAppSpec, AuthReady } from './auth-process.js';
 import { type Child, startChild } from './children.js';
 import { inProcessRows, type LookupAt } from './in-process.js';
 import type { Connection } from './lib/connection.js';
+import { freePort } from './lib/scratch.js';
 import { afterKill, distinctTokens, kill } from './outage.js';
 import type { Progress } from './progress.js';
 import type { ResourceReady, ResourceSpec } from './resource-process.js';
@@ -71,18 +71,6 @@ export function settingsFor(quick: boolean): Settings {
         microSliceMs: 150,
         microRounds: 7,
       };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no free port'));
-      probe.close(() => resolve(address.port));
-    });
-  });
 }
 
 const portOf = (base: string) => Number(new URL(base).port);

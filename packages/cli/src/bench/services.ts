@@ -3,6 +3,7 @@
 // run never touches a deployment's data. A store that cannot be reached is not an error: the
 // rows that need it say "skipped" with the reason.
 import { randomBytes } from 'node:crypto';
+import { createScratchDatabase, deleteKeysByPrefix } from './lib/scratch.js';
 import type { Service } from './types.js';
 
 /** The PostgreSQL server of the bench: a database it created (dropped by `release`). */
@@ -49,36 +50,18 @@ export async function openPostgres(env: NodeJS.ProcessEnv): Promise<Postgres> {
   const admin = fromEnv && /^postgres(ql)?:\/\//i.test(fromEnv) ? fromEnv : DEFAULT_POSTGRES;
   const where = whereOf(admin);
   const skipped = (why: string): Postgres => ({ where, skipped: why, url: null, release: async () => {} });
-  let pg: typeof import('pg').default;
   try {
-    pg = (await import('pg')).default;
+    await import('pg');
   } catch {
     return skipped('the pg driver is not installed');
   }
-  const name = `tessera_bench_${randomBytes(6).toString('hex')}`;
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 3_000 });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end().catch(() => {});
-    }
-  };
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
   try {
-    await run(`CREATE DATABASE ${name}`);
+    database = await createScratchDatabase(admin, 'tessera_bench');
   } catch (err) {
     return skipped(`PostgreSQL at ${where} cannot be used (${reason(err)})`);
   }
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    where,
-    skipped: null,
-    url: url.toString(),
-    release: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {}),
-  };
+  return { where, skipped: null, url: database.url, release: () => database.drop().catch(() => {}) };
 }
 
 /** Redis from `TESSERA_REDIS_URL`, else the local default, with a key prefix of this run's own. */
@@ -114,12 +97,7 @@ export async function openRedis(env: NodeJS.ProcessEnv): Promise<RedisService> {
     release: async () => {
       const redis = await connect().catch(() => null);
       if (!redis) return;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysByPrefix(redis, prefix).catch(() => {});
       redis.disconnect();
     },
   };
