@@ -7,10 +7,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../packages/cli/src/bench/lib/scratch.js';
+
+export { freePort };
 
 export const SERVER_BIN = fileURLToPath(new URL('../../packages/server/dist/bin.js', import.meta.url));
 export const SERVICE_BIN = fileURLToPath(new URL('../../examples/resource-service/dist/main.js', import.meta.url));
@@ -37,19 +39,6 @@ export interface Proc {
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
-
-/** A port nothing listens on right now: bind port 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
 
 /** A fresh temp dir, removed by {@link cleanUp}. */
 export function tempDir(prefix = 'tessera-e2e-'): string {
