@@ -3,9 +3,6 @@ import type { Admin } from '@tessera/server/admin';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { applySettings, nameTheFlag, type Setting } from './settings.js';
 
-/** The server's default database, as `loadConfig` has it. */
-const DEFAULT_DATABASE_URL = 'sqlite:./data/tessera.db';
-
 /**
  * Opens the administration API on the stores the environment (with `settings` flags applied)
  * names, runs `work`, and closes the stores whatever happens. The server is loaded only here,
@@ -22,26 +19,28 @@ export async function withAdmin<T>(
   { mayCreate = false }: { mayCreate?: boolean } = {},
 ): Promise<T> {
   const env = applySettings(process.env, options, settings);
-  const url = env.TESSERA_DATABASE_URL || DEFAULT_DATABASE_URL;
-  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : null;
-  if (!mayCreate && path !== null && path !== ':memory:' && !existsSync(path)) {
-    throw new CliError(
-      nameTheFlag(
-        `TESSERA_DATABASE_URL: there is no database at ${path}; run the command where the server keeps its data, or name the database`,
-        options,
-        settings,
-      ),
-      EXIT_USAGE,
-    );
-  }
-  const { openAdmin } = await import('@tessera/server/admin');
-  let admin: Admin;
-  try {
-    admin = await openAdmin({ env });
-  } catch (err) {
+  const named = (err: unknown): never => {
     if (err instanceof Error) err.message = nameTheFlag(err.message, options, settings);
     throw err;
+  };
+  const [{ loadConfig }, { openAdmin }] = await Promise.all([import('@tessera/server'), import('@tessera/server/admin')]);
+  let databaseUrl = '';
+  try {
+    // The database as the server would open it, its default included.
+    ({ databaseUrl } = loadConfig(env));
+  } catch (err) {
+    named(err);
   }
+  const path = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  if (!mayCreate && path !== null && path !== ':memory:' && !existsSync(path)) {
+    named(
+      new CliError(
+        `TESSERA_DATABASE_URL: there is no database at ${path}; run the command where the server keeps its data, or name the database`,
+        EXIT_USAGE,
+      ),
+    );
+  }
+  const admin = await openAdmin({ env }).catch(named);
   try {
     return await work(admin);
   } finally {
