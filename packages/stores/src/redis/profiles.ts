@@ -86,7 +86,7 @@ export function profileInvalidator(redis: RedisClient, keys: ReturnType<typeof r
 }
 
 /**
- * `users` whose every change (roles, disabled mark, deletion, password) drops the user's profile
+ * `users` whose every change to what a profile holds (roles, disabled mark, deletion) drops the user's profile
  * copies after it lands in the system of record. A change whose copies cannot be dropped (Redis
  * unreachable) rejects with Redis' error, though the change itself stands: the caller learns the
  * copies may be stale until they expire.
@@ -102,7 +102,8 @@ export function withProfileInvalidation(users: UserStore, copies: { invalidate(u
     findById: (id) => users.findById(id),
     findByEmail: (email) => users.findByEmail(email),
     list: (page) => users.list(page),
-    updatePassword: (id, change, now) => after(id, users.updatePassword(id, change, now)),
+    // A profile holds no password: a new one leaves the copies as they are.
+    updatePassword: (id, change, now) => users.updatePassword(id, change, now),
     changeRoles: (id, change, now) => after(id, users.changeRoles(id, change, now)),
     setDisabled: (id, disabledAt, now) => after(id, users.setDisabled(id, disabledAt, now)),
     delete: (id) => after(id, users.delete(id)),
