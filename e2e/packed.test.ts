@@ -17,6 +17,8 @@ import { cleanUp, freePort, tempDir, waitFor } from './lib/processes.js';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PUBLISHED = ['core', 'stores', 'verify', 'server', 'client'] as const;
+/** Packed and installed beside the libraries: the `tessera` command. */
+const COMMANDS = ['cli'] as const;
 const INSTALL_BUDGET_MS = 100_000;
 
 /** The version the repository itself installed, so the test project runs what the suite ran. */
@@ -44,8 +46,8 @@ let packed: Map<string, PackedFile>;
 let server: ChildProcess | undefined;
 
 beforeAll(async () => {
-  for (const name of PUBLISHED) {
-    if (!existsSync(join(ROOT, 'packages', name, 'dist', 'index.js'))) {
+  for (const name of [...PUBLISHED, ...COMMANDS]) {
+    if (!existsSync(join(ROOT, 'packages', name, 'dist', name === 'cli' ? 'bin.js' : 'index.js'))) {
       throw new Error(`packages/${name}/dist is missing: run \`npm run build\` first`);
     }
   }
@@ -55,7 +57,7 @@ beforeAll(async () => {
   mkdirSync(tarballs);
   mkdirSync(project);
 
-  const workspaces = PUBLISHED.flatMap((name) => ['-w', `@tessera/${name}`]);
+  const workspaces = [...PUBLISHED, ...COMMANDS].flatMap((name) => ['-w', `@tessera/${name}`]);
   const pack = await run('npm', ['pack', ...workspaces, '--pack-destination', tarballs, '--json'], { cwd: ROOT, env: cleanEnv() });
   const list = JSON.parse(pack.stdout) as (PackedFile & { name: string })[];
   packed = new Map(list.map((p) => [p.name, p]));
@@ -178,6 +180,43 @@ describe('the packed packages, installed in an empty project', () => {
       expect(res.headers.get('content-type')).toMatch(type);
       expect(await res.text()).toBe(built(file));
     }
+  });
+
+  it('`npx tessera` runs installed: its version, a token decoded, a user added to a new SQLite database and listed', async () => {
+    const cliFiles = packed.get('@tessera/cli')?.files.map((f) => f.path);
+    expect(cliFiles).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/tessera.js', 'dist/bin.js']));
+    expect(
+      cliFiles?.filter((f) => !f.startsWith('dist/') && !['bin/tessera.js', 'LICENSE', 'README.md', 'package.json'].includes(f)),
+    ).toEqual([]);
+    const cwd = tempDir('tessera-packed-cli-');
+    const env = cleanEnv({ TESSERA_DATABASE_URL: `sqlite:${join(cwd, 'tessera.db')}` });
+    const tessera = (args: string[], input?: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn('npx', ['--no', '--', 'tessera', ...args], { cwd: project, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c;
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c;
+        });
+        child.once('error', reject);
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+        child.stdin.end(input ?? '');
+      });
+    const version = await tessera(['--version']);
+    expect([version.code, version.stdout.trim()], version.stderr).toEqual([0, '0.1.0']);
+    const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt' })).toString('base64url');
+    const claims = Buffer.from(JSON.stringify({ sub: 'usr_1', exp: 2_000_000_000 })).toString('base64url');
+    const decoded = await tessera(['token', 'decode', `${header}.${claims}.c2ln`, '--json']);
+    expect(decoded.code, decoded.stderr).toBe(0);
+    expect(JSON.parse(decoded.stdout)).toMatchObject({ header: { alg: 'ES256' }, claims: { sub: 'usr_1' } });
+    const added = await tessera(['users', 'add', 'packed@example.com', '--password-stdin'], 'correct horse battery staple 7\n');
+    expect(added.code, added.stderr).toBe(0);
+    const listed = await tessera(['users', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ email: 'packed@example.com' }]);
   });
 
   it('@tessera/verify and each adapter subpath type-check under strict and run', async () => {
