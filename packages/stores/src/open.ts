@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isStoreUnavailable, StoreConfigError } from './errors.js';
+import type { HashReader } from './redis/hash-reader.js';
 import { InvalidRedisUrlError } from './redis/open.js';
 import type { Stores } from './types.js';
 
@@ -89,12 +90,18 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
   });
   if (options.redisUrl === undefined) return base;
   let stores: Stores | undefined;
+  let reader: HashReader | undefined;
   try {
-    const { openRedis, withRedisStores } = await import('./redis/index.js');
+    const { openHashReader, openRedis, withRedisStores } = await import('./redis/index.js');
     const urls = options.redisUrl.split(',').map((u) => u.trim());
     const redis = await openRedis(urls);
+    const sessions = options.sessionStore === 'redis';
+    // Sessions are read on every cookie-authenticated request: on a single Redis, through a
+    // connection of their own (a cluster routes by slot, which only the driver does).
+    if (sessions && urls.length === 1) reader = openHashReader(urls[0] as string, { fallback: redis });
     stores = withRedisStores(base, redis, {
-      sessions: options.sessionStore === 'redis',
+      sessions,
+      ...(reader ? { reader } : {}),
       ...(options.redisPrefix !== undefined ? { prefix: options.redisPrefix } : {}),
       ...(options.profileCopyTtlMs !== undefined ? { profileCopyTtlMs: options.profileCopyTtlMs } : {}),
     });
@@ -103,6 +110,7 @@ export async function openStores(databaseUrl: string, options: OpenStoresOptions
     return stores;
   } catch (err) {
     await (stores ?? base).close().catch(() => {});
+    if (!stores) await reader?.quit();
     throw startupError('TESSERA_REDIS_URL', 'Redis', err);
   }
 }

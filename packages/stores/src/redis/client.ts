@@ -7,7 +7,6 @@ export interface RedisClient {
   evalsha(sha1: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   get(key: string): Promise<string | null>;
-  hgetall(key: string): Promise<Record<string, string>>;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   zrange(key: string, start: number | string, stop: number | string): Promise<string[]>;
   zrangebyscore(key: string, min: number | string, max: number | string, limit: 'LIMIT', offset: number, count: number): Promise<string[]>;

@@ -1,5 +1,6 @@
 import type { Stores, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
+import type { HashReader } from './hash-reader.js';
 import { DEFAULT_PREFIX, redisKeys } from './keys.js';
 import { profileInvalidator, withProfileInvalidation } from './profiles.js';
 import { createRedisRateLimitStore } from './rate-limits.js';
@@ -20,6 +21,11 @@ export interface WithRedisStoresOptions {
    * none. Changes through `users` drop the copies either way: other nodes sharing the Redis may keep them.
    */
   profileCopyTtlMs?: number;
+  /**
+   * What sessions are read through (see `createRedisSessionStore`), on the same Redis as `redis`.
+   * The result owns it, and quits it on `close`. Default: `redis`.
+   */
+  reader?: HashReader;
 }
 
 /** Lifetime of the key readiness writes: long enough to read while debugging, short enough to vanish. */
@@ -27,9 +33,9 @@ const READY_KEY_TTL_MS = 60_000;
 
 /**
  * `base` with sessions and/or rate limits moved to Redis. With sessions there, `users` is `base`'s
- * user store dropping the Redis copy of a user's profile after every change it makes. The result owns `redis`: `ping` checks
- * both backends (Redis by a write, as readiness requires), and `close` closes `base`, then quits
- * the client.
+ * user store dropping the Redis copy of a user's profile after every change it makes. The result owns `redis` (and
+ * `reader`): `ping` checks both backends (Redis by a write, as readiness requires), and `close`
+ * closes `base`, then quits the clients.
  *
  * @example
  * const stores = withRedisStores(await openStores(databaseUrl), await openRedis(redisUrl));
@@ -42,6 +48,7 @@ export function withRedisStores(base: Stores, redis: RedisClient, options: WithR
         users: options.users ?? base.users,
         prefix,
         ...(options.profileCopyTtlMs !== undefined ? { profileCopyTtlMs: options.profileCopyTtlMs } : {}),
+        ...(options.reader ? { reader: options.reader } : {}),
       })
     : base.sessions;
   // Sessions in Redis keep copies of profiles: every change of a user through this store drops its
@@ -62,7 +69,7 @@ export function withRedisStores(base: Stores, redis: RedisClient, options: WithR
       try {
         await base.close();
       } finally {
-        await redis.quit();
+        await Promise.all([redis.quit(), options.reader?.quit()]);
       }
     },
   };

@@ -5,6 +5,7 @@
  */
 export type { RedisClient } from './client.js';
 export { type WithRedisStoresOptions, withRedisStores } from './compose.js';
+export { type HashReader, type HashReaderOptions, openHashReader } from './hash-reader.js';
 export { DEFAULT_PREFIX as DEFAULT_REDIS_PREFIX } from './keys.js';
 export { InvalidRedisUrlError, type OpenRedisOptions, openRedis } from './open.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './rate-limits.js';

@@ -124,7 +124,7 @@ describePostgres('redis sessions over postgres: the profile read', (database) =>
       expect(sent).toHaveLength(1);
       sent.length = 0;
       const pending = Promise.all(created.map((s) => sessions.getWithUser(s.id)));
-      // One HGETALL per lookup (the session and the copy beside it), in one write to Redis.
+      // One HMGET per lookup (the session and the copy beside it), in one write to Redis.
       expect(redis.autoPipelineQueueSize).toBe(created.length);
       expect(await pending).toEqual(expected);
       expect(sent).toEqual([]);

@@ -4,7 +4,7 @@ import type { redisKeys } from './keys.js';
 import { defineScript } from './script.js';
 
 // A copy of the user's profile lives in each of the user's session hashes, beside the session's
-// own fields, so that a cookie lookup is one HGETALL: `profile` (JSON), `profileExpiresAt` (ms,
+// own fields, so that a cookie lookup is one HMGET: `profile` (JSON), `profileExpiresAt` (ms,
 // the copying node's clock) and `profileGeneration` (a counter every change of the user bumps).
 // The copy shares the session's key, so both scripts below touch one key, on one cluster node.
 
@@ -34,7 +34,7 @@ return 1
 
 /** Copies of user profiles in the user's session hashes, read with the session in one command. */
 export interface ProfileCopies {
-  /** The copy in a session's hash (HGETALL's reply) while it is younger than its lifetime, else null. */
+  /** The copy in a session's hash (as read with the session) while it is younger than its lifetime, else null. */
   fromHash(userId: string, hash: Record<string, string>, now: number): UserProfile | null;
   /**
    * The profile from the system of record (null: no such user), leaving a copy in the session's

@@ -7,6 +7,7 @@ import { isStoreUnavailable } from '../errors.js';
 import { createMemoryStores } from '../memory/index.js';
 import type { Stores } from '../types.js';
 import { withRedisStores } from './compose.js';
+import { openHashReader } from './hash-reader.js';
 import { redisKeys } from './keys.js';
 import { openRedis } from './open.js';
 import { createRedisRateLimitStore } from './rate-limits.js';
@@ -20,10 +21,21 @@ let tests = 0;
 /** Fresh, empty Redis stores for each contract test: a prefix of their own. */
 const testPrefix = (): string => `${RUN_PREFIX}${++tests}:`;
 
-/** Memory stores with sessions and rate limits on Redis, owning a new client. */
-async function openComposed(url: string | string[]): Promise<Stores> {
+/**
+ * Memory stores with sessions and rate limits on Redis, owning a new client; with `reader`,
+ * sessions are read through an {@link openHashReader} of their own, as `openStores` does on a
+ * single Redis.
+ */
+async function openComposed(url: string | string[], reader = false): Promise<Stores> {
   const redis = await openRedis(url);
-  return withRedisStores(createMemoryStores(), redis, { prefix: testPrefix() });
+  if (!reader) return withRedisStores(createMemoryStores(), redis, { prefix: testPrefix() });
+  const hashReader = openHashReader(url as string, { fallback: redis });
+  // Connected before the first read, so the contract runs over the reader's own connection.
+  for (let waited = 0; !hashReader.connected; waited += 10) {
+    if (waited > 5_000) throw new Error('openHashReader did not connect');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return withRedisStores(createMemoryStores(), redis, { prefix: testPrefix(), reader: hashReader });
 }
 
 /**
@@ -114,6 +126,9 @@ describeIfAvailable('redis (single server)', localUnavailable, () => {
   });
 
   describeStoreContract('redis', () => openComposed(LOCAL_REDIS_URL), { sessionsWithUsers: false });
+  describeStoreContract('redis, sessions read through openHashReader', () => openComposed(LOCAL_REDIS_URL, true), {
+    sessionsWithUsers: false,
+  });
   redisBehaviour(() => LOCAL_REDIS_URL);
 
   // Stale roles: a node (or the admin command) configured without copies of its own must still

@@ -29,7 +29,38 @@ export function sessionToFields(s: Session): string[] {
   return fields;
 }
 
-/** The session stored in hash `h` (HGETALL's reply), or null when the key does not exist. */
+/**
+ * Every field a session's hash can hold, its profile copy's included: a lookup reads them by name
+ * (HMGET), in this order, rather than the whole hash.
+ */
+export const SESSION_HASH_FIELDS = [
+  'userId',
+  'kind',
+  'createdAt',
+  'lastSeenAt',
+  'idleExpiresAt',
+  'absoluteExpiresAt',
+  'secretHash',
+  'csrfToken',
+  'userAgent',
+  'ip',
+  'revokedAt',
+  'profile',
+  'profileExpiresAt',
+  'profileGeneration',
+] as const;
+
+/** HMGET's reply for {@link SESSION_HASH_FIELDS} as the hash it reads (missing fields left out). */
+export function hashFromValues(values: readonly (string | null)[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i < SESSION_HASH_FIELDS.length; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) hash[SESSION_HASH_FIELDS[i] as string] = value;
+  }
+  return hash;
+}
+
+/** The session stored in hash `h` (field → value), or null when the key does not exist. */
 export function sessionFromHash(id: string, h: Record<string, string>): Session | null {
   if (h.userId === undefined) return null;
   return {

@@ -1,9 +1,10 @@
 import { listActivePage } from '../lib/session-list.js';
 import type { Session, SessionStore, User, UserProfile, UserStore } from '../types.js';
 import type { RedisClient } from './client.js';
+import type { HashReader } from './hash-reader.js';
 import { DEFAULT_PREFIX, redisKeys, SESSION_SHARDS, sessionShard } from './keys.js';
 import { createProfileCopies, type ProfileCopies } from './profiles.js';
-import { sessionFromHash, sessionToFields } from './session-hash.js';
+import { hashFromValues, SESSION_HASH_FIELDS, sessionFromHash, sessionToFields } from './session-hash.js';
 import { SessionOwners } from './session-owners.js';
 import { CREATE, INDEX, REVOKE, SWEEP, TOUCH } from './session-scripts.js';
 
@@ -42,6 +43,12 @@ export interface RedisSessionStoreOptions {
    * megabyte); 0 reads them in sequence.
    */
   knownOwners?: number;
+  /**
+   * What session hashes are read through (HMGET). Default: `redis` itself. `openStores` passes a
+   * {@link HashReader} on a single Redis, which makes the read of every cookie-authenticated
+   * request cheaper and falls back to `redis` whenever its own connection is down.
+   */
+  reader?: Pick<HashReader, 'hmget'>;
 }
 
 /**
@@ -57,7 +64,7 @@ export interface RedisSessionStoreOptions {
  * session: an entry whose session is missing or another user's is skipped on read and pruned by
  * `deleteExpired`, while a session is never left out of its user's "log out everywhere".
  *
- * `getWithUser` reads the session and its user's profile in one HGETALL: the session's hash also
+ * `getWithUser` reads the session and its user's profile in one HMGET: the session's hash also
  * holds a copy of the profile (see `profiles.ts`), made from `users` on the first lookup and again
  * once it is `profileCopyTtlMs` old, and dropped from every session of the user by each change to
  * the user made through the store {@link withRedisStores} returns (on every node, since they share
@@ -84,10 +91,14 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
     throw new TypeError('createRedisSessionStore: profileCopyTtlMs must be a whole number ≥ 0');
   const copies = copyTtl > 0 ? createProfileCopies(redis, keys, users, copyTtl) : null;
   const clock = options.clock ?? Date.now;
+  const reader = options.reader ?? { hmget: (key: string, fields: readonly string[]) => redis.hmget(key, ...fields) };
+  /** The session's hash, profile copy included; empty when there is no such session. */
+  const readHash = async (id: string): Promise<Record<string, string>> =>
+    hashFromValues(await reader.hmget(keys.session(id), SESSION_HASH_FIELDS));
 
   /** The session and the profile copy beside it in one read, the copy renewed from `users` when missing or aged. */
   const withCopiedProfile = async (copies: ProfileCopies, id: string): Promise<{ session: Session; user: UserProfile } | null> => {
-    const hash = await redis.hgetall(keys.session(id));
+    const hash = await readHash(id);
     const session = sessionFromHash(id, hash);
     if (!session) return null;
     const now = clock();
@@ -95,7 +106,7 @@ export function createRedisSessionStore(redis: RedisClient, options: RedisSessio
     return user ? { session, user } : null;
   };
 
-  const get = async (id: string): Promise<Session | null> => sessionFromHash(id, await redis.hgetall(keys.session(id)));
+  const get = async (id: string): Promise<Session | null> => sessionFromHash(id, await readHash(id));
 
   const revoke = async (id: string, now: number, ofUser = ''): Promise<boolean> =>
     (await REVOKE(redis, sessionKeys(id), [id, now, ofUser])) === 1;

@@ -1,4 +1,6 @@
-// Test-only: starts a throwaway 3-master Redis Cluster on free ports in a temporary directory.
+// Test-only: throwaway Redis servers on free ports in a temporary directory: a 3-master Redis
+// Cluster, or one server of a test's own (a password, a pause, a killed connection: nothing the
+// shared Redis of the other tests should see).
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,30 +29,68 @@ export function clusterUnavailable(): string | null {
   return null;
 }
 
-/** Starts three masters, joins them with `redis-cli --cluster create`, and waits for cluster_state:ok. */
-export async function startCluster(timeoutMs = 20_000): Promise<TestCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-cluster-'));
+/** Runs `redis-server`s in a fresh directory; `stop` kills them and removes it. */
+function serverGroup() {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
   const children: ChildProcess[] = [];
   // Should the test process die first, servers left behind would hold their ports.
   const killAll = (): void => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   };
   process.once('exit', killAll);
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', killAll);
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
+  return {
+    dir,
+    start(port: number, args: string[]): void {
+      const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+      children.push(spawn('redis-server', [...common, ...args], { stdio: 'ignore' }));
+    },
+    async stop(): Promise<void> {
+      process.removeListener('exit', killAll);
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
 
+/** A running test server of one's own. */
+export interface TestRedis {
+  port: number;
+  /** Kills the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one `redis-server` with `args` (e.g. `['--requirepass', 'secret']`), on `port` or a free
+ * one, and waits until it answers.
+ */
+export async function startRedis(args: string[] = [], options: { port?: number; timeoutMs?: number } = {}): Promise<TestRedis> {
+  const group = serverGroup();
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  try {
+    const port = options.port ?? (await freePort());
+    group.start(port, args);
+    const password = args[args.indexOf('--requirepass') + 1];
+    const auth = args.includes('--requirepass') && password !== undefined ? { password } : {};
+    await waitFor(port, Date.now() + timeoutMs, async (r) => (await r.ping()) === 'PONG', auth);
+    return { port, stop: group.stop };
+  } catch (err) {
+    await group.stop();
+    throw err;
+  }
+}
+
+/** Starts three masters, joins them with `redis-cli --cluster create`, and waits for cluster_state:ok. */
+export async function startCluster(timeoutMs = 20_000): Promise<TestCluster> {
+  const group = serverGroup();
   try {
     const ports: number[] = [];
     // The cluster bus listens on port + 10000: that one must be free as well.
@@ -60,10 +100,7 @@ export async function startCluster(timeoutMs = 20_000): Promise<TestCluster> {
       ports.push(port);
     }
     for (const port of ports) {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes'];
-      args.push('--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir);
-      args.push('--daemonize', 'no');
-      children.push(spawn('redis-server', args, { stdio: 'ignore' }));
+      group.start(port, ['--cluster-enabled', 'yes', '--cluster-config-file', join(group.dir, `nodes-${port}.conf`)]);
     }
     const deadline = Date.now() + timeoutMs;
     await Promise.all(ports.map((port) => waitFor(port, deadline, async (r) => (await r.ping()) === 'PONG')));
@@ -72,15 +109,20 @@ export async function startCluster(timeoutMs = 20_000): Promise<TestCluster> {
     await Promise.all(
       ports.map((port) => waitFor(port, deadline, async (r) => String(await r.call('CLUSTER', 'INFO')).includes('cluster_state:ok'))),
     );
-    return { urls: ports.map((port) => `redis://127.0.0.1:${port}`), ports, stop };
+    return { urls: ports.map((port) => `redis://127.0.0.1:${port}`), ports, stop: group.stop };
   } catch (err) {
-    await stop();
+    await group.stop();
     throw err;
   }
 }
 
-async function waitFor(port: number, deadline: number, ready: (redis: Redis) => Promise<boolean>): Promise<void> {
-  const redis = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function waitFor(
+  port: number,
+  deadline: number,
+  ready: (redis: Redis) => Promise<boolean>,
+  auth: { password?: string } = {},
+): Promise<void> {
+  const redis = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...auth });
   redis.on('error', () => {});
   try {
     for (;;) {

@@ -1,0 +1,309 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { StoreUnavailableError } from '../errors.js';
+import type { RedisClient } from './client.js';
+import { parseRedisUrl } from './url.js';
+
+// The session lookup runs on every cookie-authenticated request, and through a general-purpose
+// driver its one HMGET costs several times what the read itself does (a command object, a
+// promise chain, a reply transformer and a timer per command). This reader sends that one command
+// over a connection of its own, one socket write per turn of the event loop for every lookup
+// issued in it, and parses the replies with no driver in between. Anything it cannot do right
+// now goes to `fallback` (the driver), so the reader only ever makes a working path faster.
+
+/** HMGET over a connection of its own; see {@link openHashReader}. */
+export interface HashReader {
+  /** The values of `fields` in the hash at `key`, null where a field (or the key) is missing. */
+  hmget(key: string, fields: readonly string[]): Promise<(string | null)[]>;
+  /** Whether reads go over the reader's own connection now (false: through `fallback`). */
+  readonly connected: boolean;
+  /** Closes the connection after the replies already asked for; later reads go to `fallback`. */
+  quit(): Promise<void>;
+}
+
+/** Options of {@link openHashReader}. */
+export interface HashReaderOptions {
+  /** Where reads go while the reader's own connection is not up, and those it lost with it. */
+  fallback: Pick<RedisClient, 'hmget'>;
+  /**
+   * Milliseconds a read waits for its reply before it fails with a {@link StoreUnavailableError}
+   * and the connection is replaced (default 2000). Checked every quarter of it, by one timer.
+   */
+  commandTimeoutMs?: number;
+  /** Milliseconds to wait for the TCP connection and the handshake. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Called with each connection error (they are otherwise dropped: reads fall back meanwhile). */
+  onError?: (err: Error) => void;
+  /** The connection's name in Redis' CLIENT LIST. Default `tessera-session-reads`. */
+  connectionName?: string;
+}
+
+/** A command sent and not answered yet. */
+interface Pending {
+  sentAt: number;
+  /** Called once, with the reply (an error reply as an Error) or with why none will come. */
+  settle(reply: Reply | Error): void;
+  /** A read, to send again through `fallback` when the connection drops before its reply. */
+  read?: { key: string; fields: readonly string[] };
+}
+
+/** An error reply, named as ioredis names it, so `isStoreUnavailable` reads both alike. */
+class ReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplyError';
+  }
+}
+
+/** A reply that did not parse: the stream is out of step, and the connection must go. */
+class ProtocolError extends Error {}
+
+/** Not a whole reply yet: wait for more bytes. */
+const INCOMPLETE = Symbol('incomplete');
+
+type Reply = string | number | null | Reply[];
+
+/**
+ * Parses one RESP2 reply from `buf` at `at`. Returns the reply and the offset after it, or
+ * INCOMPLETE when `buf` ends inside it.
+ */
+export function parseReply(buf: Buffer, at: number): [Reply | ReplyError, number] | typeof INCOMPLETE {
+  const end = buf.indexOf(13, at);
+  if (end < 0 || end + 1 >= buf.length) return INCOMPLETE;
+  const type = buf[at];
+  const line = buf.toString('latin1', at + 1, end);
+  const next = end + 2;
+  switch (type) {
+    case 0x2b: // +simple
+      return [line, next];
+    case 0x2d: // -error
+      return [new ReplyError(buf.toString('utf8', at + 1, end)), next];
+    case 0x3a: // :integer
+      return [Number(line), next];
+    case 0x24: {
+      // $bulk
+      const length = Number(line);
+      if (!Number.isInteger(length) || length < -1) throw new ProtocolError('bad bulk length');
+      if (length === -1) return [null, next];
+      if (next + length + 2 > buf.length) return INCOMPLETE;
+      return [buf.toString('utf8', next, next + length), next + length + 2];
+    }
+    case 0x2a: {
+      // *array
+      const count = Number(line);
+      if (!Number.isInteger(count) || count < -1) throw new ProtocolError('bad array length');
+      if (count === -1) return [null, next];
+      const items: (Reply | ReplyError)[] = new Array(count);
+      let offset = next;
+      for (let i = 0; i < count; i++) {
+        if (offset >= buf.length) return INCOMPLETE;
+        const item = parseReply(buf, offset);
+        if (item === INCOMPLETE) return INCOMPLETE;
+        items[i] = item[0];
+        offset = item[1];
+      }
+      return [items as Reply[], offset];
+    }
+    default:
+      throw new ProtocolError(`unexpected reply type 0x${(type ?? 0).toString(16)}`);
+  }
+}
+
+/** One command in RESP2 (an array of bulk strings). */
+function encode(args: readonly string[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return out;
+}
+
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/**
+ * Opens a {@link HashReader} on the Redis at `url` (a single server: a cluster routes by slot, which
+ * this reader does not). It connects in the background and reconnects by itself, with back-off;
+ * until it is connected, and for the reads a dropped connection took with it, `fallback` answers.
+ * A read that times out fails with a {@link StoreUnavailableError} (a 503 upstream), as through the
+ * driver. Reads on this connection see every write the driver's connection had answered before
+ * they were sent: one Redis server runs commands one at a time, whichever connection sent them.
+ *
+ * @example
+ * const reader = openHashReader(url, { fallback: redis });
+ * const [userId, kind] = await reader.hmget(key, ['userId', 'kind']);
+ */
+export function openHashReader(url: string, options: HashReaderOptions): HashReader {
+  const endpoint = parseRedisUrl(url);
+  const { fallback } = options;
+  const commandTimeout = options.commandTimeoutMs ?? 2_000;
+  const connectTimeout = options.connectTimeoutMs ?? 5_000;
+  const onError = options.onError ?? (() => {});
+  const connectionName = options.connectionName ?? 'tessera-session-reads';
+
+  let socket: Socket | null = null;
+  let ready = false;
+  let closing = false;
+  let attempts = 0;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+  /** Reads sent (or queued to be sent this turn), oldest first; replies answer them in order. */
+  let pending: Pending[] = [];
+  let outgoing = '';
+  let flushScheduled = false;
+  let rest: Buffer | null = null;
+
+  const flush = (): void => {
+    flushScheduled = false;
+    if (outgoing === '' || !socket) return;
+    socket.write(outgoing);
+    outgoing = '';
+  };
+
+  /** Called once the connection is gone after {@link HashReader.quit}. */
+  let onClosed: (() => void) | null = null;
+
+  /** Ends the connection: reads it still owed go to `fallback` (or fail, with `failWith`). */
+  const drop = (why: Error, failWith?: Error): void => {
+    if (!socket) return;
+    const lost = pending;
+    pending = [];
+    outgoing = '';
+    rest = null;
+    ready = false;
+    socket.removeAllListeners();
+    socket.on('error', () => {});
+    socket.destroy();
+    socket = null;
+    if (watchdog) clearInterval(watchdog);
+    watchdog = null;
+    if (!closing) onError(why);
+    for (const p of lost) {
+      if (p.read && !failWith) fallback.hmget(p.read.key, ...p.read.fields).then(p.settle, p.settle);
+      else p.settle(failWith ?? why);
+    }
+    if (closing) onClosed?.();
+    else scheduleReconnect();
+  };
+
+  const scheduleReconnect = (): void => {
+    if (reconnectTimer || closing) return;
+    const delay = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(attempts, 6));
+    attempts++;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      open();
+    }, delay);
+    reconnectTimer.unref();
+  };
+
+  const onData = (chunk: Buffer): void => {
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let offset = 0;
+    try {
+      while (offset < buf.length) {
+        const parsed = parseReply(buf, offset);
+        if (parsed === INCOMPLETE) break;
+        offset = parsed[1];
+        const p = pending.shift();
+        if (!p) throw new ProtocolError('a reply nobody asked for');
+        p.settle(parsed[0]);
+      }
+    } catch (err) {
+      drop(err as Error);
+      return;
+    }
+    rest = offset < buf.length ? buf.subarray(offset) : null;
+  };
+
+  /** Connects, authenticates and selects the database; the reader is ready once all of it answered. */
+  const open = (): void => {
+    if (closing) return;
+    const s = endpoint.tls
+      ? connectTls({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
+      : connectTcp({ host: endpoint.host, port: endpoint.port });
+    socket = s;
+    s.setNoDelay(true);
+    const giveUp = setTimeout(() => drop(new StoreUnavailableError('Redis: connection timed out')), connectTimeout);
+    giveUp.unref();
+    s.on('data', onData);
+    s.on('error', (err) => drop(err));
+    s.on('close', () => drop(new StoreUnavailableError('Redis: connection closed')));
+    s.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+      const handshake: string[][] = [];
+      if (endpoint.password !== undefined) {
+        handshake.push(endpoint.username !== undefined ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password]);
+      }
+      if (endpoint.db !== undefined) handshake.push(['SELECT', String(endpoint.db)]);
+      handshake.push(['CLIENT', 'SETNAME', connectionName]);
+      let left = handshake.length;
+      const done = (reply: Reply | Error): void => {
+        if (socket !== s) return;
+        if (reply instanceof Error) {
+          clearTimeout(giveUp);
+          drop(reply);
+          return;
+        }
+        if (--left > 0) return;
+        clearTimeout(giveUp);
+        ready = true;
+        attempts = 0;
+        watchdog = setInterval(checkTimeouts, Math.max(1, Math.floor(commandTimeout / 4)));
+        watchdog.unref();
+      };
+      const now = Date.now();
+      for (const command of handshake) {
+        pending.push({ sentAt: now, settle: done });
+        s.write(encode(command));
+      }
+    });
+  };
+
+  const checkTimeouts = (): void => {
+    const oldest = pending[0];
+    if (oldest && Date.now() - oldest.sentAt >= commandTimeout) {
+      const err = new StoreUnavailableError(`Redis did not answer within ${commandTimeout} ms`);
+      drop(err, err);
+    }
+  };
+
+  open();
+
+  return {
+    get connected() {
+      return ready;
+    },
+    hmget(key, fields) {
+      if (!ready || !socket) return fallback.hmget(key, ...fields);
+      return new Promise((resolve, reject) => {
+        const settle = (reply: Reply | Error): void => {
+          if (reply instanceof Error) reject(reply);
+          else if (Array.isArray(reply)) resolve(reply as (string | null)[]);
+          else reject(new ProtocolError('HMGET answered with something other than an array'));
+        };
+        pending.push({ sentAt: Date.now(), settle, read: { key, fields } });
+        outgoing += encode(['HMGET', key, ...fields]);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    async quit() {
+      closing = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+      const s = socket;
+      if (!s) return;
+      if (!ready) {
+        drop(new StoreUnavailableError('Redis: reader closed'));
+        return;
+      }
+      // QUIT is answered after every read sent before it; the server then closes the connection,
+      // and `drop` (on 'close', or the watchdog if no answer comes) ends this wait.
+      flush();
+      await new Promise<void>((resolve) => {
+        onClosed = resolve;
+        pending.push({ sentAt: Date.now(), settle: () => {} });
+        s.write(encode(['QUIT']));
+      });
+    },
+  };
+}
