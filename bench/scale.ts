@@ -8,13 +8,14 @@
 //   - refresh rotations/s: CONNECTIONS closed loops, each rotating a family of its own;
 //   - logins/s: LOGIN_WORKERS closed loops on the password grant (argon2id-bound).
 // Then, on PostgreSQL + Redis: logins with TESSERA_WORKERS=1 vs 2 (same load, WORKER_LOGINS
-// connections), and cross-node revocation: a logout answered by node A until node B's SSE
+// connections), unconfined, and again with each worker confined to a CPU of its own (taskset);
+// and cross-node revocation: a logout answered by node A until node B's SSE
 // subscriber has the event (two nodes sharing the database and Redis), p50/p99 over REVOCATIONS.
 //
 // Method as in bench/server.ts: every row gets WARMUP_S then DURATION_S; rows run interleaved,
 // ROUNDS times, order reversed every other round; figures are medians over the rounds and each
 // ratio is paired round by round. The load generator is this process; the servers, PostgreSQL
-// and Redis share the same cores with it (not pinned: the 2-worker row needs both cores), so
+// and Redis share the same cores with it (only the "one CPU each" worker rows are pinned), so
 // every row also reports CPU time per request: the server's processes, PostgreSQL + Redis, and
 // the load generator (packages/cli/src/bench/lib/cpu.ts), which says what a row is waiting for.
 //
@@ -65,7 +66,16 @@ async function deployment(): Promise<Record<string, string>> {
 const postgresEnv = await deployment();
 const redisSessionsEnv = { ...(await deployment()), TESSERA_SESSION_STORE: 'redis' };
 
-let servers: { sqlite: Server; postgres: Server; redis: Server; twoWorkers: Server; nodeB: Server };
+let servers: {
+  sqlite: Server;
+  postgres: Server;
+  redis: Server;
+  twoWorkers: Server;
+  nodeB: Server;
+  /** One worker on CPU 0 only; two workers on CPUs 0 and 1, one each. */
+  pinnedOne: Server;
+  pinnedTwo: Server;
+};
 try {
   const [sqlite, postgres, redis] = await Promise.all([
     startServer('SQLite', { TESSERA_DATABASE_URL: sqliteUrl() }),
@@ -73,11 +83,13 @@ try {
     startServer('Redis sessions', redisSessionsEnv),
   ]);
   // After the first node of the deployment migrated and created the keys.
-  const [twoWorkers, nodeB] = await Promise.all([
+  const [twoWorkers, nodeB, pinnedOne, pinnedTwo] = await Promise.all([
     startServer('PostgreSQL, 2 workers', { ...postgresEnv, TESSERA_WORKERS: '2' }),
     startServer('PostgreSQL node B', postgresEnv),
+    startServer('PostgreSQL, 1 worker on CPU 0', postgresEnv, { cpus: [0] }),
+    startServer('PostgreSQL, 2 workers on CPUs 0 and 1', { ...postgresEnv, TESSERA_WORKERS: '2' }, { cpus: [0, 1] }),
   ]);
-  servers = { sqlite, postgres, redis, twoWorkers, nodeB };
+  servers = { sqlite, postgres, redis, twoWorkers, nodeB, pinnedOne, pinnedTwo };
 } catch (err) {
   await cleanUp();
   throw err;
@@ -177,6 +189,16 @@ rows.push(
     baseline: 'workers: logins, TESSERA_WORKERS=1',
     run: logins(servers.twoWorkers, WORKER_LOGINS),
   },
+  // One process already spreads argon2 over libuv's thread pool (4 threads): on 2 cores, one worker
+  // alone uses most of both, and a second can add little. Each worker confined to one CPU shows what
+  // a worker adds where it has a core to itself, as on a machine with more cores than one worker fills.
+  { name: 'workers, one CPU each: logins, TESSERA_WORKERS=1', server: servers.pinnedOne, run: logins(servers.pinnedOne, WORKER_LOGINS) },
+  {
+    name: 'workers, one CPU each: logins, TESSERA_WORKERS=2',
+    server: servers.pinnedTwo,
+    baseline: 'workers, one CPU each: logins, TESSERA_WORKERS=1',
+    run: logins(servers.pinnedTwo, WORKER_LOGINS),
+  },
 );
 
 /** Targets of the issue, by row: `ratio` is the paired ratio to the row's baseline. */
@@ -185,6 +207,7 @@ const TARGETS: Record<string, { describe: string; pass: (m: Measure, ratio: numb
   'PostgreSQL: GET /v1/me cookie': { describe: '≥ 0.5 of /healthz', pass: (_m, r) => r >= 0.5 },
   'PostgreSQL: refresh rotations': { describe: '≥ 1500/s', pass: (m) => m.rps >= 1500 },
   'workers: logins, TESSERA_WORKERS=2': { describe: '≥ 1.7× one worker', pass: (_m, r) => r >= 1.7 },
+  'workers, one CPU each: logins, TESSERA_WORKERS=2': { describe: '≥ 1.7× one worker', pass: (_m, r) => r >= 1.7 },
 };
 
 const selected = rows.filter((r) => picked(r.name) || rows.some((o) => o.baseline === r.name && picked(o.name)));
@@ -309,7 +332,7 @@ console.log(
 );
 for (const line of markdownTable(cells, { left: [0, 8] })) console.log(line);
 console.log(
-  '\nThe load generator (this process), the servers, PostgreSQL and Redis share the machine’s cores; nothing is pinned.' +
+  '\nThe load generator (this process), the servers, PostgreSQL and Redis share the machine’s cores; only the "one CPU each" worker servers are pinned (taskset).' +
     "\nCPU µs/req: the server processes; every postgres and redis-server process on the machine (other users' work included); this load generator." +
     '\nPostgreSQL rows: sessions and refresh families in PostgreSQL, login counters in Redis. Redis sessions: TESSERA_SESSION_STORE=redis over PostgreSQL.',
 );

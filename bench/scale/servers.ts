@@ -2,9 +2,9 @@
 // backend, so that TESSERA_WORKERS (node:cluster) can be compared and every backend pays the
 // same process and HTTP costs. Each gets a fresh PostgreSQL database or SQLite file and a Redis
 // key prefix of its own, removed at the end.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,11 +57,18 @@ export function redisPrefix(): string {
   return prefix;
 }
 
-/** Starts `bin.js` with `env` (plus the bench's common settings) and waits for /healthz. */
-export async function startServer(name: string, env: Record<string, string>): Promise<Server> {
+/**
+ * Starts `bin.js` with `env` (plus the bench's common settings) and waits for /healthz. With
+ * `cpus`, the server runs on those CPUs only (`taskset`), and each of its workers then on one of
+ * them ({@link pinWorkers}).
+ */
+export async function startServer(name: string, env: Record<string, string>, options: { cpus?: number[] } = {}): Promise<Server> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVER_BIN], {
+  const command = options.cpus
+    ? (['taskset', ['-c', options.cpus.join(','), process.execPath, SERVER_BIN]] as const)
+    : ([process.execPath, [SERVER_BIN]] as const);
+  const child = spawn(command[0], [...command[1]], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -95,7 +102,23 @@ export async function startServer(name: string, env: Record<string, string>): Pr
     if (Date.now() > deadline) throw new Error(`${name} did not answer /healthz within 30 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name, port, base, child, output: () => out };
+  const server = { name, port, base, child, output: () => out };
+  if (options.cpus && Number(env.TESSERA_WORKERS ?? 1) > 1) pinWorkers(server, options.cpus);
+  return server;
+}
+
+/**
+ * Moves each worker of a `TESSERA_WORKERS` server (every thread of it: the main thread and the
+ * thread pool argon2 runs on) to a CPU of its own from `cpus`, in turn. The supervisor stays
+ * where it was started; it serves nothing.
+ */
+function pinWorkers(server: Server, cpus: number[]): void {
+  const pid = server.child.pid as number;
+  const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  if (workers.length === 0) throw new Error(`${server.name}: no workers to pin`);
+  workers.forEach((worker, i) => {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpus[i % cpus.length]), String(worker)], { stdio: 'ignore' });
+  });
 }
 
 /** Stops every server (SIGTERM, SIGKILL after 10 s), drops the databases, deletes the Redis keys and temp dirs. */
