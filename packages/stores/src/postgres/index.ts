@@ -90,7 +90,7 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
   return {
     users: createPostgresUserStore(pool, s, hot),
     sessions: createPostgresSessionStore(pool, s, hot),
-    refreshTokens: createPostgresRefreshStore(pool, s),
+    refreshTokens: createPostgresRefreshStore(pool, s, hot),
     keys: createPostgresKeyStore(pool, s),
     revocations: createPostgresRevocationStore(pool, s),
     rateLimits: createPostgresRateLimitStore(pool, s),

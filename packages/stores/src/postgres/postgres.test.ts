@@ -1,6 +1,8 @@
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { makeKey, makeRefresh, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { describeStoreContract } from '../contract/store-contract.js';
+import { EmailTakenError } from '../types.js';
 import { createPostgresStores } from './index.js';
 import { describePostgres } from './test-database.js';
 
@@ -41,6 +43,27 @@ describePostgres('postgres', (database) => {
       expect(await second.revocations.since(event.cursor, 10)).toEqual([later]);
     } finally {
       await second.close();
+    }
+  });
+
+  // pg's pool closes a connection after any failed statement: were a taken email an error, each
+  // such sign-up would fork a new PostgreSQL backend.
+  it('postgres: a sign-up with a taken email keeps its connection (no new backend per attempt)', async () => {
+    const raw = new pg.Pool({ connectionString: database().url, max: 1 });
+    let connections = 0;
+    raw.on('connect', () => connections++);
+    const stores = await createPostgresStores({ pool: raw, schema: 'taken_email' });
+    try {
+      const user = makeUser();
+      await stores.users.create(user);
+      const opened = connections;
+      for (let i = 0; i < 5; i++) {
+        await expect(stores.users.create(makeUser({ email: user.email }))).rejects.toBeInstanceOf(EmailTakenError);
+      }
+      expect(connections).toBe(opened);
+      expect(await stores.users.findByEmail(user.email)).toEqual(user);
+    } finally {
+      await stores.close();
     }
   });
 

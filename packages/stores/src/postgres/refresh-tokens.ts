@@ -1,6 +1,6 @@
 import type { RefreshStore, RefreshToken } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { changed, num, numOrNull } from './sql.js';
+import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface RefreshRow {
   id: string;
@@ -46,10 +46,16 @@ const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, r
  * rotations of one token queue on its row lock; each re-checks the WHERE on the winner's committed
  * row, finds it rotated and inserts nothing. If the INSERT fails (successor id taken), the whole
  * statement rolls back and the token stays live.
+ *
+ * A refresh reads its token (`get`) and then rotates it: `get` is batched per turn of the event
+ * loop as the session lookup is (`batchedById`), and with `options.prepared` both it and `rotate`
+ * are named prepared statements, parsed and planned once per connection. A pooler that loses the
+ * name fails the statement before it runs (26000, 42P05), so `hotStatement` running it again
+ * unnamed cannot rotate twice.
  */
-export function createPostgresRefreshStore(db: PgQueryable, s: string): RefreshStore {
+export function createPostgresRefreshStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): RefreshStore {
   const insert = `INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-  const byId = `SELECT ${COLUMNS} FROM ${s}.refresh_tokens WHERE id = $1`;
+  const byIds = `SELECT ${COLUMNS} FROM ${s}.refresh_tokens WHERE id = ANY($1::text[])`;
   const rotate = `WITH used AS (
       UPDATE ${s}.refresh_tokens SET rotated_at = $10, successor_id = $1 WHERE id = $11 AND rotated_at IS NULL RETURNING id
     )
@@ -59,19 +65,18 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string): RefreshS
   const rotation = `SELECT rotated_at, successor_id FROM ${s}.refresh_tokens WHERE id = $1`;
   const deleteFamily = `DELETE FROM ${s}.refresh_tokens WHERE session_id = $1`;
   const deleteExpired = `DELETE FROM ${s}.refresh_tokens WHERE expires_at < $1`;
+  const lookup = batchedById<RefreshRow, RefreshToken>(db, byIds, toToken, options);
+  const runRotate = hotStatement(db, rotate, options.prepared);
 
   return {
     async create(token) {
       await db.query(insert, values(token));
     },
 
-    async get(id) {
-      const { rows } = await db.query<RefreshRow>(byId, [id]);
-      return rows[0] ? toToken(rows[0]) : null;
-    },
+    get: lookup,
 
     async rotate(id, next, now) {
-      if (changed(await db.query(rotate, [...values(next), now, id])) === 1) return { status: 'rotated' };
+      if (changed(await runRotate([...values(next), now, id])) === 1) return { status: 'rotated' };
       const { rows } = await db.query<{ rotated_at: string | null; successor_id: string | null }>(rotation, [id]);
       const row = rows[0];
       // rotated_at is never cleared once set, so a row that failed the WHERE above is rotated;

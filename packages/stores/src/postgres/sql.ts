@@ -42,12 +42,13 @@ export interface BatchedReadOptions {
 const UNTRACKED_PREPARED_STATEMENT = new Set(['26000', '42P05']);
 
 /**
- * One hot read statement, as a function of its values. With `prepared`, it is a named prepared
+ * One hot statement, as a function of its values. With `prepared`, it is a named prepared
  * statement: parsed and planned once per connection instead of on every query (for the session
  * lookup's join, most of what PostgreSQL spends on it). The name is derived from the text, so two
  * clients using one name always mean one statement. The first error saying a pooler moved the
  * statement away (see {@link UNTRACKED_PREPARED_STATEMENT}) turns the name off for the life of
- * the store, and that read is retried unnamed: a read, so running it again changes nothing.
+ * the store, and the statement is sent again unnamed: both errors come before the statement runs
+ * (at its Parse or Bind), so even a write is made once.
  */
 export function hotStatement<R>(db: PgQueryable, text: string, prepared?: RunPrepared): (values: unknown[]) => Promise<PgResult<R>> {
   if (!prepared) return (values) => db.query<R>(text, values);
