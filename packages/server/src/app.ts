@@ -144,7 +144,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: timeouts.keepAliveTimeout,
     // A missing Host is refused below, in the error shape, rather than by Node with an empty 400.
     http: { requireHostHeader: false, ...timeouts.http },
-    return503OnClosing: true,
+    // Shed below, in the error shape: Fastify's own 503 is shaped otherwise, without Retry-After.
+    return503OnClosing: false,
   });
   limitConnectionsPerAddress(app.server, {
     max: config.maxConnectionsPerIp,
@@ -264,6 +265,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
+  });
+  // A request that reaches a closing server (pipelined, or on a keep-alive connection) is refused
+  // before any work, so the client retries it on another node.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(closing ? new Refused(RefusalCodes.TEMPORARILY_UNAVAILABLE, 'the server is shutting down; retry', { retryAfter: 1 }) : undefined);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestDuration.observe(

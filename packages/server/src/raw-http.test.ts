@@ -99,3 +99,57 @@ describe('raw HTTP', () => {
     expect(answer.body).toBe('');
   });
 });
+
+describe('a request reaching a server that is shutting down', () => {
+  it('is refused before any work: 503 temporarily_unavailable with Retry-After, and the connection closes', async () => {
+    // A preClose hook of the test's, after the server's own: it holds the close, between the
+    // moment the server knows it is closing and the moment it stops reading open connections.
+    let entered: () => void = () => {};
+    const closing = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const t = await createTestApp({}, undefined, {
+      beforeReady: (app) =>
+        app.addHook('preClose', async () => {
+          entered();
+          await held;
+        }),
+    });
+    let closed: Promise<undefined> | undefined;
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (t.app.server.address() as AddressInfo).port;
+      const socket = connect(port, '127.0.0.1');
+      socket.setEncoding('latin1');
+      let data = '';
+      socket.on('data', (chunk: string) => {
+        data += chunk;
+      });
+      const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      // One request answered: the connection stays open, kept alive.
+      socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+      while (!data.includes('\r\n\r\n')) await new Promise((r) => setImmediate(r));
+      expect(data.slice(0, 12)).toBe('HTTP/1.1 200');
+      data = '';
+      closed = t.app.close();
+      await closing;
+      socket.write('GET /v1/me HTTP/1.1\r\nhost: x\r\n\r\n');
+      await ended;
+      const head = data.slice(0, data.indexOf('\r\n\r\n')).toLowerCase();
+      expect(head.slice(0, 12)).toBe('http/1.1 503');
+      expect(head).toContain('retry-after: 1');
+      expect(head).toContain('connection: close');
+      expect(JSON.parse(data.slice(data.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: 'the server is shutting down; retry',
+      });
+    } finally {
+      release();
+      await (closed ?? t.app.close());
+    }
+  });
+});
