@@ -27,7 +27,7 @@ export interface HashReaderOptions {
   fallback: Pick<RedisClient, 'hmget'>;
   /**
    * Milliseconds a read waits for its reply before it fails with a {@link StoreUnavailableError}
-   * and the connection is replaced (default 2000). Checked every quarter of it, by one timer.
+   * and the connection is replaced (default 2000). Checked by one timer, every tenth of a second (or quarter of the timeout, if shorter).
    */
   commandTimeoutMs?: number;
   /** Milliseconds to wait for the TCP connection and the handshake. Default 5000. */
@@ -245,7 +245,7 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
         clearTimeout(giveUp);
         ready = true;
         attempts = 0;
-        watchdog = setInterval(checkTimeouts, Math.max(1, Math.floor(commandTimeout / 4)));
+        watchdog = setInterval(checkTimeouts, Math.max(1, Math.min(100, Math.floor(commandTimeout / 4))));
         watchdog.unref();
       };
       const now = Date.now();
