@@ -128,8 +128,8 @@ describeIfAvailable('openHashReader (a redis-server of its own)', serverUnavaila
   it('nothing listening: reads go to the fallback, and the reader connects once a server is there', async () => {
     const port = await freePort();
     const errors: Error[] = [];
-    const reader = open({ onError: (err) => errors.push(err) }, `redis://127.0.0.1:${port}`);
-    await eventually(() => errors.length > 0, 'the connection is refused');
+    const reader = open({ onError: (err) => errors.push(err), connectTimeoutMs: 300 }, `redis://127.0.0.1:${port}`);
+    await eventually(() => errors.length > 2, 'the connection is refused, and refused again');
     expect(reader.connected).toBe(false);
     expect(await reader.hmget('h:3', FIELDS)).toEqual(['user-3', 'cookie', null, JSON.stringify({ name: 'Zoë 3' })]);
     const late = await startRedis([], { port }).catch(() => null);
@@ -137,6 +137,11 @@ describeIfAvailable('openHashReader (a redis-server of its own)', serverUnavaila
     if (!late) return;
     try {
       await eventually(() => reader.connected, 'the reader connects to the server that came up');
+      const refused = errors.length;
+      // Past the connect timeout of every refused attempt: none of them ends this connection.
+      await new Promise((r) => setTimeout(r, 600));
+      expect(reader.connected).toBe(true);
+      expect(errors.slice(refused)).toEqual([]);
       expect(await reader.hmget('h:3', FIELDS)).toEqual([null, null, null, null]);
     } finally {
       await reader.quit();
@@ -189,13 +194,19 @@ describeIfAvailable('openHashReader (a redis-server of its own)', serverUnavaila
     // failed) when the server wakes.
     const asleep = admin.call('DEBUG', 'SLEEP', '2');
     await new Promise((r) => setTimeout(r, 50));
-    const outcome = await reader.hmget('h:1', FIELDS).then(
+    const read = reader.hmget('h:1', FIELDS).then(
       () => null,
       (err: unknown) => err,
     );
-    await asleep;
+    // Sent well after the first: when the first times out this one has not waited its timeout
+    // yet, and is sent again through the fallback (which waits for the server to wake).
+    await new Promise((r) => setTimeout(r, 150));
+    const younger = reader.hmget('h:2', FIELDS);
+    const outcome = await read;
     expect(isStoreUnavailable(outcome)).toBe(true);
     expect(String(outcome)).toMatch(/did not answer within 200 ms/);
+    expect((await younger)[0]).toBe('user-2');
+    await asleep;
     await eventually(() => reader.connected, 'the reader reconnects');
     expect((await reader.hmget('h:4', FIELDS))[0]).toBe('user-4');
   });
@@ -204,7 +215,8 @@ describeIfAvailable('openHashReader (a redis-server of its own)', serverUnavaila
     const reader = open();
     await eventually(() => reader.connected, 'the reader connects');
     const asked = Array.from({ length: 10 }, (_, i) => reader.hmget(`h:${i}`, FIELDS));
-    await reader.quit();
+    // A second call waits for the same close.
+    await Promise.all([reader.quit(), reader.quit()]);
     expect((await Promise.all(asked)).map((r) => r[0])).toEqual(Array.from({ length: 10 }, (_, i) => `user-${i}`));
     expect(reader.connected).toBe(false);
     expect((await reader.hmget('h:5', FIELDS))[0]).toBe('user-5');

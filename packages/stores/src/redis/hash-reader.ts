@@ -1,4 +1,4 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { StoreUnavailableError } from '../errors.js';
 import type { RedisClient } from './client.js';
@@ -143,6 +143,8 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
   let closing = false;
   let attempts = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  /** Ends the current connection attempt if its handshake has not finished in time. */
+  let connectTimer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
   /** Reads sent (or queued to be sent this turn), oldest first; replies answer them in order. */
   let pending: Pending[] = [];
@@ -159,9 +161,21 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
 
   /** Called once the connection is gone after {@link HashReader.quit}. */
   let onClosed: (() => void) | null = null;
+  let quitting: Promise<void> | null = null;
 
-  /** Ends the connection: reads it still owed go to `fallback` (or fail, with `failWith`). */
-  const drop = (why: Error, failWith?: Error): void => {
+  /** A read the connection took with it, sent again through `fallback`. */
+  const resend = (p: Pending & { read: NonNullable<Pending['read']> }): void => {
+    // On a later tick, so a fallback that throws rejects this read instead of escaping here.
+    Promise.resolve()
+      .then(() => fallback.hmget(p.read.key, ...p.read.fields))
+      .then(p.settle, p.settle);
+  };
+
+  /**
+   * Ends the connection. Its reads go to `fallback`, except, with `timedOut`, those that have
+   * waited the whole command timeout: they fail with it.
+   */
+  const drop = (why: Error, timedOut?: Error): void => {
     if (!socket) return;
     const lost = pending;
     pending = [];
@@ -172,12 +186,21 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
     socket.on('error', () => {});
     socket.destroy();
     socket = null;
+    if (connectTimer) clearTimeout(connectTimer);
+    connectTimer = null;
     if (watchdog) clearInterval(watchdog);
     watchdog = null;
-    if (!closing) onError(why);
+    if (!closing) {
+      try {
+        onError(why);
+      } catch {
+        // A listener's failure must not leave the reads below unanswered.
+      }
+    }
+    const now = Date.now();
     for (const p of lost) {
-      if (p.read && !failWith) fallback.hmget(p.read.key, ...p.read.fields).then(p.settle, p.settle);
-      else p.settle(failWith ?? why);
+      if (p.read && !(timedOut && now - p.sentAt >= commandTimeout)) resend(p as Pending & { read: NonNullable<Pending['read']> });
+      else p.settle(timedOut ?? why);
     }
     if (closing) onClosed?.();
     else scheduleReconnect();
@@ -195,6 +218,7 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
   };
 
   const onData = (chunk: Buffer): void => {
+    const from = socket;
     const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
     let offset = 0;
     try {
@@ -205,6 +229,9 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
         const p = pending.shift();
         if (!p) throw new ProtocolError('a reply nobody asked for');
         p.settle(parsed[0]);
+        // A reply that ended the connection (a refused handshake): what follows it is that
+        // connection's, not the next one's.
+        if (socket !== from) return;
       }
     } catch (err) {
       drop(err as Error);
@@ -216,13 +243,17 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
   /** Connects, authenticates and selects the database; the reader is ready once all of it answered. */
   const open = (): void => {
     if (closing) return;
+    // TLS names a host by its name only (SNI takes no address): as the driver does.
     const s = endpoint.tls
-      ? connectTls({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
+      ? connectTls({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) === 0 && { servername: endpoint.host }) })
       : connectTcp({ host: endpoint.host, port: endpoint.port });
     socket = s;
+    rest = null;
     s.setNoDelay(true);
-    const giveUp = setTimeout(() => drop(new StoreUnavailableError('Redis: connection timed out')), connectTimeout);
-    giveUp.unref();
+    connectTimer = setTimeout(() => {
+      if (socket === s) drop(new StoreUnavailableError('Redis: connection timed out'));
+    }, connectTimeout);
+    connectTimer.unref();
     s.on('data', onData);
     s.on('error', (err) => drop(err));
     s.on('close', () => drop(new StoreUnavailableError('Redis: connection closed')));
@@ -232,27 +263,30 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
         handshake.push(endpoint.username !== undefined ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password]);
       }
       if (endpoint.db !== undefined) handshake.push(['SELECT', String(endpoint.db)]);
-      handshake.push(['CLIENT', 'SETNAME', connectionName]);
+      // The name only helps an operator read CLIENT LIST: a user whose ACL refuses it still reads.
+      const naming = handshake.push(['CLIENT', 'SETNAME', connectionName]) - 1;
       let left = handshake.length;
-      const done = (reply: Reply | Error): void => {
-        if (socket !== s) return;
-        if (reply instanceof Error) {
-          clearTimeout(giveUp);
-          drop(reply);
-          return;
-        }
-        if (--left > 0) return;
-        clearTimeout(giveUp);
-        ready = true;
-        attempts = 0;
-        watchdog = setInterval(checkTimeouts, Math.max(1, Math.min(100, Math.floor(commandTimeout / 4))));
-        watchdog.unref();
-      };
+      const step =
+        (index: number) =>
+        (reply: Reply | Error): void => {
+          if (socket !== s) return;
+          if (reply instanceof Error && index !== naming) {
+            drop(reply);
+            return;
+          }
+          if (--left > 0) return;
+          if (connectTimer) clearTimeout(connectTimer);
+          connectTimer = null;
+          ready = true;
+          attempts = 0;
+          watchdog = setInterval(checkTimeouts, Math.max(1, Math.min(100, Math.floor(commandTimeout / 4))));
+          watchdog.unref();
+        };
       const now = Date.now();
-      for (const command of handshake) {
-        pending.push({ sentAt: now, settle: done });
+      handshake.forEach((command, index) => {
+        pending.push({ sentAt: now, settle: step(index) });
         s.write(encode(command));
-      }
+      });
     });
   };
 
@@ -286,24 +320,26 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
         }
       });
     },
-    async quit() {
-      closing = true;
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      reconnectTimer = null;
-      const s = socket;
-      if (!s) return;
-      if (!ready) {
-        drop(new StoreUnavailableError('Redis: reader closed'));
-        return;
-      }
-      // QUIT is answered after every read sent before it; the server then closes the connection,
-      // and `drop` (on 'close', or the watchdog if no answer comes) ends this wait.
-      flush();
-      await new Promise<void>((resolve) => {
+    quit() {
+      quitting ??= new Promise<void>((resolve) => {
+        closing = true;
+        if (reconnectTimer) clearTimeout(reconnectTimer);
+        reconnectTimer = null;
+        const s = socket;
+        if (!s) return resolve();
+        if (!ready) {
+          drop(new StoreUnavailableError('Redis: reader closed'));
+          return resolve();
+        }
+        // Reads asked for from now on go to `fallback`. QUIT is answered after every read sent
+        // before it; its answer (or the watchdog, if none comes) ends the connection and this wait.
+        ready = false;
+        flush();
         onClosed = resolve;
-        pending.push({ sentAt: Date.now(), settle: () => {} });
+        pending.push({ sentAt: Date.now(), settle: () => drop(new StoreUnavailableError('Redis: reader closed')) });
         s.write(encode(['QUIT']));
       });
+      return quitting;
     },
   };
 }
