@@ -167,7 +167,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       'behind a proxy, every connection comes from the proxy: TESSERA_MAX_CONNECTIONS_PER_IP caps the proxy, so set it above its pool (or 0)',
     );
   }
+  // Graceful shutdown: set once close() begins (preClose, below).
+  let closing = false;
   app.addHook('onRequest', (request, _reply, done) => {
+    // A request that reaches a closing server (on a keep-alive connection) is refused before any
+    // work, so the client retries it on another node.
+    if (closing) {
+      done(new Refused(RefusalCodes.TEMPORARILY_UNAVAILABLE, 'the server is shutting down; retry', { retryAfter: 1 }));
+      return;
+    }
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       done(new Refused(RefusalCodes.INVALID_REQUEST, 'an HTTP/1.1 request needs a Host header'));
       return;
@@ -257,7 +265,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Graceful shutdown: a response sent after close() began carries `Connection: close`, so the
   // client's keep-alive socket ends with it. Otherwise server.close() waits out the keep-alive
   // timeout (TESSERA_KEEP_ALIVE_TIMEOUT) of every connection that had a request in flight when SIGTERM came.
-  let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
     done();
@@ -265,11 +272,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
-  });
-  // A request that reaches a closing server (pipelined, or on a keep-alive connection) is refused
-  // before any work, so the client retries it on another node.
-  app.addHook('onRequest', (_request, _reply, done) => {
-    done(closing ? new Refused(RefusalCodes.TEMPORARILY_UNAVAILABLE, 'the server is shutting down; retry', { retryAfter: 1 }) : undefined);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestDuration.observe(
