@@ -27,7 +27,8 @@ export interface HashReaderOptions {
   fallback: Pick<RedisClient, 'hmget'>;
   /**
    * Milliseconds a read waits for its reply before it fails with a {@link StoreUnavailableError}
-   * and the connection is replaced (default 2000). Checked by one timer, every tenth of a second (or quarter of the timeout, if shorter).
+   * and the connection is replaced (default 2000). Checked by one timer, every tenth of a second
+   * (or quarter of the timeout, if shorter).
    */
   commandTimeoutMs?: number;
   /** Milliseconds to wait for the TCP connection and the handshake. Default 5000. */
@@ -109,11 +110,27 @@ export function parseReply(buf: Buffer, at: number): [Reply | ReplyError, number
   }
 }
 
-/** One command in RESP2 (an array of bulk strings). */
-function encode(args: readonly string[]): string {
-  let out = `*${args.length}\r\n`;
+/** Arguments in RESP2 (bulk strings), without the array header. */
+function bulks(args: readonly string[]): string {
+  let out = '';
   for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
   return out;
+}
+
+/** One command in RESP2 (an array of bulk strings). */
+const encode = (args: readonly string[]): string => `*${args.length}\r\n${bulks(args)}`;
+
+/** Encoded field lists, by list: a store asks for the same constant list on every read. */
+const encodedFields = new WeakMap<readonly string[], string>();
+
+/** `HMGET key …fields` in RESP2, the fields' part encoded once per list. */
+function encodeHmget(key: string, fields: readonly string[]): string {
+  let tail = encodedFields.get(fields);
+  if (tail === undefined) {
+    tail = bulks(fields);
+    encodedFields.set(fields, tail);
+  }
+  return `*${fields.length + 2}\r\n$5\r\nHMGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n${tail}`;
 }
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -164,11 +181,11 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
   let quitting: Promise<void> | null = null;
 
   /** A read the connection took with it, sent again through `fallback`. */
-  const resend = (p: Pending & { read: NonNullable<Pending['read']> }): void => {
+  const resend = ({ key, fields }: NonNullable<Pending['read']>, settle: Pending['settle']): void => {
     // On a later tick, so a fallback that throws rejects this read instead of escaping here.
     Promise.resolve()
-      .then(() => fallback.hmget(p.read.key, ...p.read.fields))
-      .then(p.settle, p.settle);
+      .then(() => fallback.hmget(key, ...fields))
+      .then(settle, settle);
   };
 
   /**
@@ -199,7 +216,7 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
     }
     const now = Date.now();
     for (const p of lost) {
-      if (p.read && !(timedOut && now - p.sentAt >= commandTimeout)) resend(p as Pending & { read: NonNullable<Pending['read']> });
+      if (p.read && !(timedOut && now - p.sentAt >= commandTimeout)) resend(p.read, p.settle);
       else p.settle(timedOut ?? why);
     }
     if (closing) onClosed?.();
@@ -313,7 +330,7 @@ export function openHashReader(url: string, options: HashReaderOptions): HashRea
           else reject(new ProtocolError('HMGET answered with something other than an array'));
         };
         pending.push({ sentAt: Date.now(), settle, read: { key, fields } });
-        outgoing += encode(['HMGET', key, ...fields]);
+        outgoing += encodeHmget(key, fields);
         if (!flushScheduled) {
           flushScheduled = true;
           setImmediate(flush);
