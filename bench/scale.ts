@@ -189,8 +189,8 @@ rows.push(
     baseline: 'workers: logins, TESSERA_WORKERS=1',
     run: logins(servers.twoWorkers, WORKER_LOGINS),
   },
-  // One process already spreads argon2 over libuv's thread pool (4 threads): on 2 cores, one worker
-  // alone uses most of both, and a second can add little. Each worker confined to one CPU shows what
+  // One process already hashes on every core (one argon2id per core, on libuv's pool): on 2 cores,
+  // one worker alone uses most of both, and a second can add little. Each worker confined to one CPU shows what
   // a worker adds where it has a core to itself, as on a machine with more cores than one worker fills.
   { name: 'workers, one CPU each: logins, TESSERA_WORKERS=1', server: servers.pinnedOne, run: logins(servers.pinnedOne, WORKER_LOGINS) },
   {

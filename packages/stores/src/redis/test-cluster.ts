@@ -78,8 +78,8 @@ export async function startRedis(args: string[] = [], options: { port?: number; 
   try {
     const port = options.port ?? (await freePort());
     group.start(port, args);
-    const password = args[args.indexOf('--requirepass') + 1];
-    const auth = args.includes('--requirepass') && password !== undefined ? { password } : {};
+    const at = args.indexOf('--requirepass');
+    const auth = at >= 0 ? { password: args[at + 1] } : {};
     await waitFor(port, Date.now() + timeoutMs, async (r) => (await r.ping()) === 'PONG', auth);
     return { port, stop: group.stop };
   } catch (err) {
