@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { makeUser, seedSession, T0 } from '../contract/fixtures.js';
+import { makeRefresh, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { isStoreUnavailable } from '../errors.js';
 import type { Stores } from '../types.js';
 import { createPostgresStores, type PgPoolLike } from './index.js';
@@ -31,6 +31,9 @@ function countingPool(url: string) {
 /** Statements of the batched reads: the session-and-user join, the user by id. */
 const batchedSessionReads = (sent: string[]) => sent.filter((t) => /JOIN .*WHERE s\.id = ANY/s.test(t));
 const batchedUserReads = (sent: string[]) => sent.filter((t) => /FROM \S+\.users WHERE id = ANY/.test(t));
+
+/** Statements of the batched rotation (one per batch). */
+const batchedRotations = (sent: string[]) => sent.filter((t) => /unnest\(/.test(t) && /UPDATE \S+\.refresh_tokens/.test(t));
 
 let schemas = 0;
 
@@ -199,5 +202,120 @@ describePostgres('postgres: per-turn read batching', (database) => {
     expect(found?.session).toEqual(session);
     expect(user?.id).toBe(session.userId);
     await expect(stores.sessions.getWithUser(session.id)).rejects.toThrow('closed');
+  });
+});
+
+describePostgres('postgres: per-turn rotation batching', (database) => {
+  async function open() {
+    const counting = countingPool(database().url);
+    const stores: Stores = await createPostgresStores({ pool: counting.pool, schema: `batch_${++schemas}` });
+    counting.sent.length = 0;
+    return { stores, ...counting };
+  }
+
+  /** `n` live refresh tokens of one session, stored. */
+  async function tokens(stores: Stores, n: number) {
+    const session = await seedSession(stores);
+    const all = Array.from({ length: n }, () => makeRefresh(session));
+    for (const t of all) await stores.refreshTokens.create(t);
+    return { session, all };
+  }
+
+  it('the rotations of one turn are one statement; each token gets its own successor', async () => {
+    const { stores, sent } = await open();
+    try {
+      const { session, all } = await tokens(stores, 6);
+      const successors = all.map(() => makeRefresh(session, { createdAt: T0 + 5 }));
+      sent.length = 0;
+      const results = await Promise.all(all.map((t, i) => stores.refreshTokens.rotate(t.id, successors[i]!, T0 + 5)));
+      expect(results).toEqual(all.map(() => ({ status: 'rotated' })));
+      expect(sent).toHaveLength(1);
+      expect(batchedRotations(sent)).toHaveLength(1);
+      for (const [i, t] of all.entries()) {
+        expect(await stores.refreshTokens.get(t.id)).toEqual({ ...t, rotatedAt: T0 + 5, successorId: successors[i]!.id });
+        expect(await stores.refreshTokens.get(successors[i]!.id)).toEqual(successors[i]);
+      }
+    } finally {
+      await stores.close();
+    }
+  });
+
+  // Two tabs refreshing one token in the same turn derive the same successor.
+  it('one token rotated twice in one turn, to the same successor: one rotation wins, the other names it', async () => {
+    const { stores } = await open();
+    try {
+      const { session, all } = await tokens(stores, 1);
+      const old = all[0]!;
+      const next = makeRefresh(session);
+      const results = await Promise.all([
+        stores.refreshTokens.rotate(old.id, next, T0 + 1),
+        stores.refreshTokens.rotate(old.id, next, T0 + 2),
+      ]);
+      expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+      const other = results.find((r) => r.status !== 'rotated');
+      expect(other).toEqual({
+        status: 'already-rotated',
+        rotatedAt: (await stores.refreshTokens.get(old.id))!.rotatedAt,
+        successorId: next.id,
+      });
+      expect(await stores.refreshTokens.get(next.id)).toEqual(next);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('a successor id taken fails that rotation alone: the rest of its turn rotate, its token stays live', async () => {
+    const { stores, sent } = await open();
+    try {
+      const { session, all } = await tokens(stores, 3);
+      const [a, b, c] = all as [ReturnType<typeof makeRefresh>, ReturnType<typeof makeRefresh>, ReturnType<typeof makeRefresh>];
+      const nextA = makeRefresh(session);
+      const nextC = makeRefresh(session);
+      sent.length = 0;
+      const results = await Promise.allSettled([
+        stores.refreshTokens.rotate(a.id, nextA, T0 + 1),
+        // b's successor would take c's id.
+        stores.refreshTokens.rotate(b.id, makeRefresh(session, { id: c.id }), T0 + 1),
+        stores.refreshTokens.rotate('rt_nobody', makeRefresh(session), T0 + 1),
+        stores.refreshTokens.rotate(c.id, nextC, T0 + 1),
+      ]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual([
+        { status: 'rotated' },
+        'rejected',
+        { status: 'not-found' },
+        { status: 'rotated' },
+      ]);
+      expect(isStoreUnavailable((results[1] as PromiseRejectedResult).reason)).toBe(false);
+      expect(batchedRotations(sent)).toHaveLength(1);
+      expect(await stores.refreshTokens.get(b.id)).toEqual(b);
+      expect((await stores.refreshTokens.get(a.id))?.successorId).toBe(nextA.id);
+      expect((await stores.refreshTokens.get(c.id))?.successorId).toBe(nextC.id);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('a batch cut off by an outage fails each rotation with the outage error and rotates nothing', async () => {
+    const { stores, state } = await open();
+    try {
+      const { session, all } = await tokens(stores, 3);
+      state.down = true;
+      const results = await Promise.allSettled(all.map((t) => stores.refreshTokens.rotate(t.id, makeRefresh(session), T0 + 1)));
+      state.down = false;
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const r of results) expect(isStoreUnavailable((r as PromiseRejectedResult).reason)).toBe(true);
+      for (const t of all) expect(await stores.refreshTokens.get(t.id)).toEqual(t);
+      expect(await stores.refreshTokens.rotate(all[0]!.id, makeRefresh(session), T0 + 2)).toEqual({ status: 'rotated' });
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('close waits for rotations asked for before it, though their batch was not sent yet', async () => {
+    const { stores } = await open();
+    const { session, all } = await tokens(stores, 2);
+    const pending = Promise.all(all.map((t) => stores.refreshTokens.rotate(t.id, makeRefresh(session), T0 + 1)));
+    await stores.close();
+    expect(await pending).toEqual([{ status: 'rotated' }, { status: 'rotated' }]);
   });
 });
