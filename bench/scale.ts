@@ -6,7 +6,9 @@
 //   - GET /healthz of that server: the baseline;
 //   - GET /v1/me with a cookie session, as a ratio to that baseline (paired per round);
 //   - refresh rotations/s: CONNECTIONS closed loops, each rotating a family of its own;
-//   - logins/s: LOGIN_WORKERS closed loops on the password grant (argon2id-bound).
+//   - logins/s: LOGIN_WORKERS closed loops on the password grant (argon2id-bound), each login by
+//     the next of LOGIN_USERS users in turn, so that no user's session list grows past a few dozen
+//     (every login lists the user's live sessions to apply the per-user cap).
 // Then, on PostgreSQL + Redis: logins with TESSERA_WORKERS=1 vs 2 (same load, WORKER_LOGINS
 // connections), unconfined, and again with each worker confined to a CPU of its own (taskset);
 // and cross-node revocation: a logout answered by node A until node B's SSE
@@ -21,7 +23,7 @@
 //
 // Run: npm run bench:scale  (needs the build, PostgreSQL and Redis; writes bench/results/scale.json)
 // Knobs: BENCH_CONNECTIONS (10), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_ROUNDS (3),
-// BENCH_LOGIN_WORKERS (4), BENCH_WORKER_LOGINS (8), BENCH_REVOCATIONS (200), BENCH_ROWS (words
+// BENCH_LOGIN_WORKERS (4), BENCH_WORKER_LOGINS (8), BENCH_LOGIN_USERS (256), BENCH_REVOCATIONS (200), BENCH_ROWS (words
 // picking rows, e.g. `PostgreSQL,workers`; baselines of picked backends always run),
 // BENCH_RESULTS_DIR (bench/results), TESSERA_TEST_POSTGRES_URL, TESSERA_TEST_REDIS_URL.
 import { randomBytes } from 'node:crypto';
@@ -44,6 +46,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOGIN_WORKERS = Number(process.env.BENCH_LOGIN_WORKERS ?? 4);
 /** Enough concurrent logins to keep two processes' argon2 thread pools busy, for both worker rows. */
 const WORKER_LOGINS = Number(process.env.BENCH_WORKER_LOGINS ?? 8);
+/** Users the login rows take turns with (one sign-up, one argon2id hash, each per deployment). */
+const LOGIN_USERS = Number(process.env.BENCH_LOGIN_USERS ?? 256);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const PASSWORD = 'bench password that is long enough';
 const only = (process.env.BENCH_ROWS ?? '').split(',').filter(Boolean);
@@ -97,19 +101,24 @@ try {
 
 // ---------------------------------------------------------------- users and sessions
 
-const emails = Array.from({ length: Math.max(CONNECTIONS, LOGIN_WORKERS, WORKER_LOGINS) + 1 }, (_, i) => `bench-${i}@example.test`);
+const emails = Array.from({ length: Math.max(CONNECTIONS, LOGIN_USERS) + 1 }, (_, i) => `bench-${i}@example.test`);
 const grant = (email: string) => ({ grant_type: 'password', username: email, password: PASSWORD });
 
 async function setup(server: Server): Promise<string> {
-  for (const email of emails) {
-    const res = await fetch(`${server.base}/v1/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 201) throw new Error(`sign-up on ${server.name} answered ${res.status}`);
-  }
+  // Four sign-ups in flight keep the server hashing (one argon2id per core) without queueing many.
+  const queue = [...emails];
+  const signUp = async () => {
+    for (let email = queue.shift(); email !== undefined; email = queue.shift()) {
+      const res = await fetch(`${server.base}/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`sign-up on ${server.name} answered ${res.status}`);
+    }
+  };
+  await Promise.all([signUp(), signUp(), signUp(), signUp()]);
   const res = await fetch(`${server.base}/v1/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -136,14 +145,16 @@ const cookies = {
 const rotate = async (c: Connection, refreshToken: string) =>
   (await expectStatus(c.post('/v1/token', { grant_type: 'refresh_token', refresh_token: refreshToken }), 200, 'rotation')).body
     .refresh_token as string;
+/** The login rows' users, in turn (emails[0] holds the cookie session of the /v1/me rows). */
+let nextLogin = 0;
+const loginUser = () => emails[1 + (nextLogin++ % LOGIN_USERS)] as string;
 const logins = (server: Server, workers: number) =>
   closedLoop(
     server.port,
     workers,
-    async (_c, i) => grant(emails[i + 1] as string),
-    async (c, g) => {
-      await expectStatus(c.post('/v1/token', g), 200, 'login');
-      return g;
+    async () => undefined,
+    async (c) => {
+      await expectStatus(c.post('/v1/token', grant(loginUser())), 200, 'login');
     },
   );
 
