@@ -57,7 +57,8 @@ const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, r
  * its own rows (a successor id taken) changed nothing, and its rotations run again one by one, so
  * only the offending one fails. With `options.prepared` these are named prepared statements,
  * parsed and planned once per connection. A pooler that loses the name fails the statement before
- * it runs (26000, 42P05), so `hotStatement` running it again unnamed cannot rotate twice.
+ * it runs (26000, 42P05), so `hotStatement` running it again unnamed cannot rotate twice. A
+ * login's `create` is named too.
  */
 export function createPostgresRefreshStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): RefreshStore {
   const insert = `INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
@@ -83,6 +84,7 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
     )
     SELECT caller FROM used`;
   const lookup = batchedById<RefreshRow, RefreshToken>(db, byIds, toToken, options);
+  const runInsert = hotStatement(db, insert, options.prepared);
   const runRotate = hotStatement(db, rotate, options.prepared);
   const runRotateMany = hotStatement<{ caller: string }>(db, rotateMany, options.prepared);
 
@@ -132,7 +134,7 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
 
   return {
     async create(token) {
-      await db.query(insert, values(token));
+      await runInsert(values(token));
     },
 
     get: lookup,

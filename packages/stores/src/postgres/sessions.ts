@@ -1,7 +1,7 @@
 import { assertPageLimit } from '../lib/cursor.js';
 import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { type BatchedReadOptions, batchedById, changed, num, numOrNull } from './sql.js';
+import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface SessionRow {
   id: string;
@@ -64,7 +64,8 @@ const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_se
  *
  * With `options.prepared` the statement is a named prepared statement: parsing and planning the
  * join cost PostgreSQL more than running it, and batching alone still pays them once per batch.
- * A pooler that moves it away from its connection turns that off (see `hotStatement`).
+ * So are the two statements of every login, `create` and the cap's `listActive`. A pooler that
+ * moves them away from their connection turns that off (see `hotStatement`).
  */
 export function createPostgresSessionStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): SessionStore {
   const insert = `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
@@ -94,10 +95,12 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   // The least() expression matches the sessions_expires_at index exactly, so the planner can use it.
   const deleteExpired = `DELETE FROM ${s}.sessions WHERE least(idle_expires_at, absolute_expires_at) < $1 OR revoked_at < $1`;
   const lookupWithUser = batchedById<WithUserRow, { session: Session; user: UserProfile }>(db, withUser, toSessionWithUser, options);
+  const runInsert = hotStatement(db, insert, options.prepared);
+  const runActive = hotStatement<SessionRow>(db, active, options.prepared);
 
   return {
     async create(session) {
-      await db.query(insert, [
+      await runInsert([
         session.id,
         session.userId,
         session.kind,
@@ -125,7 +128,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
     },
 
     async listActive(userId, now, page) {
-      if (!page) return (await db.query<SessionRow>(active, [userId, now])).rows.map(toSession);
+      if (!page) return (await runActive([userId, now])).rows.map(toSession);
       assertPageLimit(page.limit);
       return (await db.query<SessionRow>(activePage, [userId, now, page.after ?? null, page.limit])).rows.map(toSession);
     },

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { makeRefresh, makeUser, seedSession, T0 } from '../contract/fixtures.js';
+import { makeRefresh, makeSession, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { isStoreUnavailable } from '../errors.js';
 import type { Stores } from '../types.js';
 import { createPostgresStores, type PgPoolLike } from './index.js';
@@ -151,7 +151,7 @@ describePostgres('postgres: per-turn read batching', (database) => {
     }
   });
 
-  it('with preparedStatements, the batched reads are named statements, prepared once per connection', async () => {
+  it("with preparedStatements, the batched reads and a login's statements are named, prepared once per connection", async () => {
     const pool = new pg.Pool({ connectionString: database().url, max: 1 });
     const stores = await createPostgresStores({ pool, schema: `batch_${++schemas}`, preparedStatements: true });
     const prepared = async () =>
@@ -159,12 +159,19 @@ describePostgres('postgres: per-turn read batching', (database) => {
     try {
       const a = await seedSession(stores, { kind: 'cookie' });
       const b = await seedSession(stores, { kind: 'cookie' });
+      const user = (await stores.users.findById(a.userId))!;
       for (let i = 0; i < 3; i++) {
         expect((await Promise.all([a.id, b.id].map((id) => stores.sessions.getWithUser(id)))).map((f) => f?.session)).toEqual([a, b]);
         expect((await stores.users.findById(a.userId))?.id).toBe(a.userId);
+        // A login's statements: the user by email, its session and refresh token, the cap's list.
+        expect(await stores.users.findByEmail(user.email)).toEqual(user);
+        await stores.sessions.create(makeSession(user.id));
+        await stores.refreshTokens.create(makeRefresh(a));
+        expect((await stores.sessions.listActive(user.id, T0)).length).toBe(i + 2);
       }
       const names = await prepared();
-      expect(names).toHaveLength(2);
+      // The two batched reads, and the four statements of a login.
+      expect(names).toHaveLength(6);
       for (const name of names) expect(name).toMatch(/^tessera_[0-9a-f]{32}$/);
     } finally {
       await stores.close();

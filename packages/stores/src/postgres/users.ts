@@ -2,7 +2,7 @@ import { assertPageLimit } from '../lib/cursor.js';
 import { applyRoleChange } from '../lib/users.js';
 import { EmailTakenError, type User, type UserStore } from '../types.js';
 import type { PgPoolLike } from './driver.js';
-import { type BatchedReadOptions, batchedById, changed, num, numOrNull, storable, transaction } from './sql.js';
+import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull, storable, transaction } from './sql.js';
 
 interface UserRow {
   id: string;
@@ -69,6 +69,8 @@ export function createPostgresUserStore(pool: PgPoolLike, s: string, options: Ba
   const deleteSessions = `DELETE FROM ${s}.sessions WHERE user_id = $1`;
   const deleteUser = `DELETE FROM ${s}.users WHERE id = $1`;
   const lookup = batchedById<UserRow, User>(pool, byIds, toUser, options);
+  // Every login reads its user by email: a named statement when allowed, as the batched reads are.
+  const runByEmail = hotStatement<UserRow>(pool, byEmail, options.prepared);
 
   return {
     async create(user) {
@@ -80,7 +82,7 @@ export function createPostgresUserStore(pool: PgPoolLike, s: string, options: Ba
     findById: lookup,
 
     async findByEmail(email) {
-      const { rows } = await pool.query<UserRow>(byEmail, [email]);
+      const { rows } = await runByEmail([email]);
       return rows[0] ? toUser(rows[0]) : null;
     },
 
