@@ -249,7 +249,7 @@ try {
 let revocation: number[] = [];
 if (picked('revocation')) {
   try {
-    revocation = await revocationLatencies(servers.postgres, servers.nodeB, emails[0] as string, PASSWORD, REVOCATIONS);
+    revocation = await revocationLatencies(servers.postgres, servers.nodeB, emails.slice(1), PASSWORD, REVOCATIONS);
   } finally {
     await cleanUp();
   }

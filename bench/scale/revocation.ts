@@ -60,13 +60,15 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 /**
- * Logs `email` in on A `count` times, then logs each session out on A, one at a time, and
+ * Logs in on A `count` times, taking `emails` in turn (so that no user passes the per-user session
+ * cap, which would end the oldest sessions), then logs each session out on A, one at a time, and
  * returns for each the ms from sending the logout to its event arriving at B's SSE subscriber.
  */
-export async function revocationLatencies(a: Server, b: Server, email: string, password: string, count: number): Promise<number[]> {
+export async function revocationLatencies(a: Server, b: Server, emails: string[], password: string, count: number): Promise<number[]> {
   const sessions: { access: string; sid: string }[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await post(`${a.base}/v1/token`, { grant_type: 'password', username: email, password });
+    const username = emails[i % emails.length] as string;
+    const res = await post(`${a.base}/v1/token`, { grant_type: 'password', username, password });
     const body = (await res.json()) as { access_token: string };
     if (res.status !== 200) throw new Error(`login for the revocation row answered ${res.status}`);
     const payload = JSON.parse(Buffer.from(body.access_token.split('.')[1] ?? '', 'base64url').toString()) as { sid: string };
