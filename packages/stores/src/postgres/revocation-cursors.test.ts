@@ -72,10 +72,13 @@ describePostgres('postgres: revocation cursors under concurrent appends', (datab
       const seen: RevocationEvent[] = [];
       let cursor: string | null = null;
       while (writing || seen.length < appended.length) {
+        // Read before the query: an empty page ends the loop only if every append had committed
+        // before it began (one that ended while it ran may be missing from its snapshot).
+        const allCommitted = !writing;
         const page: RevocationEvent[] = await reader.revocations.since(cursor, 25);
         seen.push(...page);
         if (page.length > 0) cursor = page.at(-1)!.cursor;
-        else if (!writing) break;
+        else if (allCommitted) break;
       }
       await write;
 
