@@ -44,6 +44,7 @@ export {
   type RateLimitStore,
   type RefreshStore,
   type RefreshToken,
+  type RefreshWithOwner,
   type RevocationEvent,
   type RevocationStore,
   type RoleChange,

@@ -180,10 +180,24 @@ export interface RefreshStore {
    * get `already-rotated` with the winner's successor. Never two live successors.
    */
   rotate(id: string, next: RefreshToken, now: number): Promise<RotateResult>;
+  /**
+   * Optional, offered by a store that keeps refresh tokens beside sessions and users: the token
+   * and, in the same read, what `sessions.getWithUser(token.sessionId)` would return (`owner`,
+   * null when the session or its user is missing); null for an unknown token. `sessions` is the
+   * session store the caller uses: when it is not the one kept beside this store (sessions in
+   * Redis, say), the answer is `undefined` and the caller reads the session itself.
+   */
+  getWithOwner?(id: string, sessions: SessionStore): Promise<RefreshWithOwner | null | undefined>;
   /** Deletes every token of the family. Returns how many. */
   deleteFamily(sessionId: string): Promise<number>;
   /** Deletes tokens whose `expiresAt` is before `before`. */
   deleteExpired(before: number): Promise<number>;
+}
+
+/** {@link RefreshStore.getWithOwner}'s answer: a refresh token, its session and that session's user. */
+export interface RefreshWithOwner {
+  token: RefreshToken;
+  owner: { session: Session; user: UserProfile } | null;
 }
 
 /** A signing key as stored. The private JWK is encrypted by the caller (KEK) before it gets here. */

@@ -1,5 +1,5 @@
 import type { Issuer, RevocationList } from '@tessera/core';
-import type { RefreshToken, Session, Stores, User } from '@tessera/stores';
+import type { RefreshToken, Session, Stores, User, UserProfile } from '@tessera/stores';
 import type { Config } from '../config.js';
 import { RefusalCodes, Refused } from './errors.js';
 import { scopeForRoles } from './grant-options.js';
@@ -151,21 +151,41 @@ export async function findRefreshToken(
 }
 
 /**
+ * {@link findRefreshToken}, and the token's session with its user (`owner`, as
+ * `sessions.getWithUser` answers). One read where the refresh store keeps sessions beside it
+ * (`RefreshStore.getWithOwner`), two otherwise.
+ */
+async function findRefreshTokenWithOwner(
+  deps: { stores: Pick<Stores, 'refreshTokens' | 'sessions'> },
+  presented: unknown,
+): Promise<{ row: RefreshToken; secret: string; owner: { session: Session; user: UserProfile } | null } | null> {
+  const { refreshTokens, sessions } = deps.stores;
+  const parsed = parseRefreshToken(presented);
+  if (!parsed) return null;
+  const joined = refreshTokens.getWithOwner ? await refreshTokens.getWithOwner(parsed.id, sessions) : undefined;
+  if (joined === null) return null;
+  const row = joined ? joined.token : await refreshTokens.get(parsed.id);
+  if (!row || !sha256Matches(parsed.secret, row.secretHash)) return null;
+  const owner = joined ? joined.owner : await sessions.getWithUser(row.sessionId);
+  return { row, secret: parsed.secret, owner };
+}
+
+/**
  * The refresh grant. Rotation is atomic in the store; the successor is derived from the
  * presented token, so concurrent refreshes within the grace window all receive the same
  * successor. A token used again after the window is reuse (RFC 9700 §4.14.2): the whole
  * family is revoked, and so are its access tokens.
  */
 export async function refreshGrant(deps: GrantDeps, presented: unknown, options: GrantOptions): Promise<RotatedTokens> {
-  const found = await findRefreshToken(deps, presented);
+  // Session and user in one read (with the token, where the store allows); a deleted account has
+  // no row to join, so it ends here too.
+  const found = await findRefreshTokenWithOwner(deps, presented);
   if (!found) {
     deps.metrics.refreshes.inc({ result: 'invalid' });
     throw invalidGrant('the refresh token is invalid');
   }
-  const { row, secret } = found;
+  const { row, secret, owner } = found;
   const now = deps.clock();
-  // Session and user in one read; a deleted account has no row to join, so it ends here too.
-  const owner = await deps.stores.sessions.getWithUser(row.sessionId);
   const session = owner?.session;
   // An event without its mark (a crash between the two) ends the session just the same.
   const ended = session !== undefined && isLive(session, now) && revokedByEvent(deps.revocations, session);

@@ -87,10 +87,11 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
   const hot = { hold: pool.hold, ...((options.preparedStatements ?? !options.pool) && { prepared: pool.prepared }) };
   const probe = `INSERT INTO ${s}.health_probe (id, checked_at) VALUES (1, $1)
     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
+  const sessions = createPostgresSessionStore(pool, s, hot);
   return {
     users: createPostgresUserStore(pool, s, hot),
-    sessions: createPostgresSessionStore(pool, s, hot),
-    refreshTokens: createPostgresRefreshStore(pool, s, hot),
+    sessions,
+    refreshTokens: createPostgresRefreshStore(pool, s, { ...hot, sessions }),
     keys: createPostgresKeyStore(pool, s),
     revocations: createPostgresRevocationStore(pool, s),
     rateLimits: createPostgresRateLimitStore(pool, s),

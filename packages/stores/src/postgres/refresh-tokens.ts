@@ -1,7 +1,8 @@
 import { isStoreUnavailable } from '../errors.js';
 import { createTurnBatcher } from '../lib/turn-batch.js';
-import type { RefreshStore, RefreshToken } from '../types.js';
+import type { RefreshStore, RefreshToken, RefreshWithOwner, SessionStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
+import { type SessionRow, toSessionWithUser } from './sessions.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface RefreshRow {
@@ -42,6 +43,60 @@ const values = (t: RefreshToken): unknown[] => [
 
 const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, rotated_at, successor_id, scope';
 
+/** A row of the token-with-owner read: the token, then its session's columns (`s_…`) and user's profile, null when either is missing. */
+interface WithOwnerRow extends RefreshRow {
+  s_id: string | null;
+  s_user_id: string;
+  s_kind: SessionRow['kind'];
+  s_secret_hash: string | null;
+  s_csrf_token: string | null;
+  s_created_at: string;
+  s_last_seen_at: string;
+  s_idle_expires_at: string;
+  s_absolute_expires_at: string;
+  s_user_agent: string | null;
+  s_ip: string | null;
+  s_revoked_at: string | null;
+  email: string;
+  name: string | null;
+  roles: string[];
+  disabled_at: string | null;
+}
+
+const toWithOwner = (r: WithOwnerRow): RefreshWithOwner => ({
+  token: toToken(r),
+  owner:
+    r.s_id === null
+      ? null
+      : toSessionWithUser({
+          id: r.s_id,
+          user_id: r.s_user_id,
+          kind: r.s_kind,
+          secret_hash: r.s_secret_hash,
+          csrf_token: r.s_csrf_token,
+          created_at: r.s_created_at,
+          last_seen_at: r.s_last_seen_at,
+          idle_expires_at: r.s_idle_expires_at,
+          absolute_expires_at: r.s_absolute_expires_at,
+          user_agent: r.s_user_agent,
+          ip: r.s_ip,
+          revoked_at: r.s_revoked_at,
+          email: r.email,
+          name: r.name,
+          roles: r.roles,
+          disabled_at: r.disabled_at,
+        }),
+});
+
+/** Options of {@link createPostgresRefreshStore}. */
+export interface PostgresRefreshOptions extends BatchedReadOptions {
+  /**
+   * The session store kept in the same schema: `getWithOwner` joins its table, and answers only
+   * callers that pass this very store. Default: none (no `getWithOwner`).
+   */
+  sessions?: SessionStore;
+}
+
 /**
  * PostgreSQL {@link RefreshStore}. A rotation is one statement, and so one transaction: a
  * compare-and-set UPDATE (`… WHERE rotated_at IS NULL`) feeding the successor's INSERT. Racing
@@ -49,18 +104,20 @@ const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, r
  * row, finds it rotated and inserts nothing. If the INSERT fails (successor id taken), the whole
  * statement rolls back and the token stays live.
  *
- * Both halves of a refresh are batched per turn of the event loop (`lib/turn-batch.ts`): `get`
- * as the session lookup is (`batchedById`), and `rotate` as one statement over arrays of
- * rotations (`unnest`), so the refreshes of one turn share one round trip and one commit. Within
- * a batch, two rotations of one token join the same row: PostgreSQL updates it once, and returns
- * only the rotation it applied, so exactly one wins there too. A batch that fails for a reason of
- * its own rows (a successor id taken) changed nothing, and its rotations run again one by one, so
- * only the offending one fails. With `options.prepared` these are named prepared statements,
- * parsed and planned once per connection. A pooler that loses the name fails the statement before
- * it runs (26000, 42P05), so `hotStatement` running it again unnamed cannot rotate twice. A
- * login's `create` is named too.
+ * Both halves of a refresh are batched per turn of the event loop (`lib/turn-batch.ts`): the
+ * reads as the session lookup is (`batchedById`; `getWithOwner` joins the token's session and
+ * user when they are kept here), and the rotations as one statement over arrays of them
+ * (`unnest`), so the refreshes of one turn share one round trip and one commit. The batch claims
+ * its rows without waiting (SKIP LOCKED), and two rotations of one token in it join the same row,
+ * which PostgreSQL updates once, returning only the rotation it applied. Every rotation the batch
+ * did not apply (lost, unknown, its row held elsewhere, or the batch failed on another's row: a
+ * failed statement changes nothing) then runs the single statement above, so exactly one wins,
+ * and an error fails only its own rotation. With `options.prepared` these are named prepared
+ * statements, parsed and planned once per connection. A pooler that loses the name fails the
+ * statement before it runs (26000, 42P05), so `hotStatement` running it again unnamed cannot
+ * rotate twice. A login's `create` is named too.
  */
-export function createPostgresRefreshStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): RefreshStore {
+export function createPostgresRefreshStore(db: PgQueryable, s: string, options: PostgresRefreshOptions = {}): RefreshStore {
   const insert = `INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
   const byIds = `SELECT ${COLUMNS} FROM ${s}.refresh_tokens WHERE id = ANY($1::text[])`;
   const rotate = `WITH used AS (
@@ -72,18 +129,37 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
   const rotation = `SELECT rotated_at, successor_id FROM ${s}.refresh_tokens WHERE id = $1`;
   const deleteFamily = `DELETE FROM ${s}.refresh_tokens WHERE session_id = $1`;
   const deleteExpired = `DELETE FROM ${s}.refresh_tokens WHERE expires_at < $1`;
+  // The rotations of a turn. Each token's row is claimed without waiting (SKIP LOCKED): a row
+  // another transaction holds (a rotation elsewhere, an account being deleted) is left out rather
+  // than waited for, so it neither holds up the rest of the batch nor joins a lock cycle.
   const rotateMany = `WITH successor AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
         $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[]) AS n(${COLUMNS}, now, previous, caller)
+    ), claimed AS (
+      SELECT t.id FROM ${s}.refresh_tokens t WHERE t.id = ANY($11::text[]) AND t.rotated_at IS NULL
+      FOR UPDATE SKIP LOCKED
     ), used AS (
       UPDATE ${s}.refresh_tokens t SET rotated_at = successor.now, successor_id = successor.id
-      FROM successor WHERE t.id = successor.previous AND t.rotated_at IS NULL
+      FROM successor JOIN claimed ON claimed.id = successor.previous
+      WHERE t.id = claimed.id AND t.rotated_at IS NULL
       RETURNING successor.*
     ), inserted AS (
       INSERT INTO ${s}.refresh_tokens (${COLUMNS}) SELECT ${COLUMNS} FROM used
     )
     SELECT caller FROM used`;
   const lookup = batchedById<RefreshRow, RefreshToken>(db, byIds, toToken, options);
+  // A refresh's reads in one: the token, its session and the session's user (both or neither,
+  // as getWithUser's inner join), batched per turn as the other point reads are.
+  const withOwner = `SELECT r.id, r.session_id, r.user_id, r.secret_hash, r.created_at, r.expires_at, r.rotated_at,
+      r.successor_id, r.scope, s.id AS s_id, s.user_id AS s_user_id, s.kind AS s_kind, s.secret_hash AS s_secret_hash,
+      s.csrf_token AS s_csrf_token, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
+      s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.user_agent AS s_user_agent,
+      s.ip AS s_ip, s.revoked_at AS s_revoked_at, u.email, u.name, u.roles, u.disabled_at
+    FROM ${s}.refresh_tokens r
+      LEFT JOIN (${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id) ON s.id = r.session_id
+    WHERE r.id = ANY($1::text[])`;
+  const lookupWithOwner = batchedById<WithOwnerRow, RefreshWithOwner>(db, withOwner, toWithOwner, options);
+  const { sessions: sibling } = options;
   const runInsert = hotStatement(db, insert, options.prepared);
   const runRotate = hotStatement(db, rotate, options.prepared);
   const runRotateMany = hotStatement<{ caller: string }>(db, rotateMany, options.prepared);
@@ -92,45 +168,22 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
   /** The rotations asked for in this turn, by caller key (a counter, so two callers never share one). */
   const pending = new Map<string, Rotation>();
   let callers = 0;
-  /** Per caller key: whether its rotation was applied, or the error of running it alone. */
-  const rotateBatch = async (keys: string[]): Promise<Map<string, boolean | Error>> => {
-    // In token order, so that two nodes' batches lock the rows they share in the same order.
-    const batch = keys
-      .map((key): [string, Rotation] => [key, pending.get(key) as Rotation])
-      .sort(([, a], [, b]) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const outcome = new Map<string, boolean | Error>();
-    try {
-      const columns: unknown[][] = Array.from({ length: 12 }, () => []);
-      for (const [key, r] of batch) {
-        for (const [c, v] of [...values(r.next), r.now, r.id, key].entries()) (columns[c] as unknown[]).push(v);
-      }
-      const won = new Set((await runRotateMany(columns)).rows.map((r) => r.caller));
-      for (const key of keys) outcome.set(key, won.has(key));
-    } catch (err) {
-      if (isStoreUnavailable(err) || batch.length === 1) throw err;
-      // The statement changed nothing (a successor id taken, a deadlock with another node's
-      // batch): each rotation runs again on its own, so only a bad one fails.
-      await Promise.all(
-        batch.map(async ([key, r]) => {
-          try {
-            outcome.set(key, changed(await runRotate([...values(r.next), r.now, r.id])) === 1);
-          } catch (single) {
-            outcome.set(key, single instanceof Error ? single : new Error(String(single)));
-          }
-        }),
-      );
+  /** The caller keys whose rotation the batch applied. */
+  const rotateBatch = async (keys: string[]): Promise<Set<string>> => {
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const key of keys) {
+      const r = pending.get(key) as Rotation;
+      for (const [c, v] of [...values(r.next), r.now, r.id, key].entries()) (columns[c] as unknown[]).push(v);
     }
-    return outcome;
+    try {
+      return new Set((await runRotateMany(columns)).rows.map((r) => r.caller));
+    } catch (err) {
+      if (isStoreUnavailable(err)) throw err;
+      // The statement changed nothing (a successor id taken, say): each rotation goes on alone.
+      return new Set();
+    }
   };
-  const rotateInTurn = createTurnBatcher(
-    rotateBatch,
-    (outcome, key) => {
-      const result = outcome.get(key);
-      if (result instanceof Error) throw result;
-      return result === true;
-    },
-    options.hold ? { hold: options.hold } : {},
-  );
+  const rotateInTurn = createTurnBatcher(rotateBatch, (won, key) => won.has(key));
 
   return {
     async create(token) {
@@ -139,22 +192,33 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
 
     get: lookup,
 
+    ...(sibling && {
+      async getWithOwner(id: string, sessions: SessionStore) {
+        return sessions === sibling ? lookupWithOwner(id) : undefined;
+      },
+    }),
+
     async rotate(id, next, now) {
+      // Held until the answer: close() waits for every statement this rotation may still send.
+      const release = options.hold?.();
       const key = String(callers++);
       pending.set(key, { id, next, now });
-      let rotated: boolean;
       try {
-        rotated = await rotateInTurn(key);
+        if (await rotateInTurn(key)) return { status: 'rotated' };
+        // Not applied by the batch: rotated already, unknown, its row held by another transaction
+        // (left out, not waited for), or the batch failed on another rotation's row. Alone, the
+        // rotation waits for the row's lock, and an error fails it alone.
+        if (changed(await runRotate([...values(next), now, id])) === 1) return { status: 'rotated' };
+        const { rows } = await db.query<{ rotated_at: string | null; successor_id: string | null }>(rotation, [id]);
+        const row = rows[0];
+        // rotated_at is never cleared once set, so a row that failed the WHERE above is rotated;
+        // only its deletion (the family revoked meanwhile) leaves nothing to report.
+        if (!row || row.rotated_at === null || row.successor_id === null) return { status: 'not-found' };
+        return { status: 'already-rotated', rotatedAt: num(row.rotated_at), successorId: row.successor_id };
       } finally {
         pending.delete(key);
+        release?.();
       }
-      if (rotated) return { status: 'rotated' };
-      const { rows } = await db.query<{ rotated_at: string | null; successor_id: string | null }>(rotation, [id]);
-      const row = rows[0];
-      // rotated_at is never cleared once set, so a row that failed the WHERE above is rotated;
-      // only its deletion (the family revoked meanwhile) leaves nothing to report.
-      if (!row || row.rotated_at === null || row.successor_id === null) return { status: 'not-found' };
-      return { status: 'already-rotated', rotatedAt: num(row.rotated_at), successorId: row.successor_id };
     },
 
     async deleteFamily(sessionId) {

@@ -3,7 +3,7 @@ import type { Session, SessionKind, SessionStore, UserProfile } from '../types.j
 import type { PgQueryable } from './driver.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   user_id: string;
   kind: SessionKind;
@@ -19,7 +19,7 @@ interface SessionRow {
 }
 
 /** A row of the session-and-user read: the session's columns and the user's profile. */
-interface WithUserRow extends SessionRow {
+export interface WithUserRow extends SessionRow {
   email: string;
   name: string | null;
   roles: string[];
@@ -42,7 +42,7 @@ const toSession = (r: SessionRow): Session => ({
 });
 
 /** The session and its user's profile, built afresh for each caller (callers may change the session they get). */
-const toSessionWithUser = (r: WithUserRow): { session: Session; user: UserProfile } => ({
+export const toSessionWithUser = (r: WithUserRow): { session: Session; user: UserProfile } => ({
   session: toSession(r),
   user: { id: r.user_id, email: r.email, name: r.name, roles: [...r.roles], disabledAt: numOrNull(r.disabled_at) },
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { makeRefresh, makeSession, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { isStoreUnavailable } from '../errors.js';
-import type { Stores } from '../types.js';
+import type { RefreshToken, Stores } from '../types.js';
 import { createPostgresStores, type PgPoolLike } from './index.js';
 import { describePostgres } from './test-database.js';
 
@@ -131,6 +131,47 @@ describePostgres('postgres: per-turn read batching', (database) => {
       expect((await Promise.all(sessions.map((s) => stores.sessions.getWithUser(s.id)))).map((f) => f?.session.id)).toEqual(
         sessions.map((s) => s.id),
       );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('getWithOwner: a refresh token with its session and user in one batched query, as get and getWithUser answer', async () => {
+    const { stores, sent } = await open();
+    try {
+      const user = makeUser({ name: 'Ada', roles: ['admin'] });
+      await stores.users.create(user);
+      const session = await seedSession(stores, { userId: user.id });
+      const live = makeRefresh(session, { scope: 'openid' });
+      // refresh_tokens has no key to sessions (they may be kept elsewhere): a token may outlive its row.
+      const orphan = makeRefresh(makeSession(user.id));
+      for (const t of [live, orphan]) await stores.refreshTokens.create(t);
+      sent.length = 0;
+      const read = (id: string) => stores.refreshTokens.getWithOwner!(id, stores.sessions);
+      const found = await Promise.all([read(live.id), read(orphan.id), read('rt_nobody'), read('rt_\u0000'), read(live.id)]);
+      expect(sent).toHaveLength(1);
+      expect(found[0]).toEqual({ token: live, owner: await stores.sessions.getWithUser(session.id) });
+      expect(found[0]?.owner?.user).toEqual({ id: user.id, email: user.email, name: 'Ada', roles: ['admin'], disabledAt: null });
+      expect(found[1]).toEqual({ token: orphan, owner: null });
+      expect(found[2]).toBeNull();
+      expect(found[3]).toBeNull();
+      // Each caller gets its own objects.
+      expect(found[4]).toEqual(found[0]);
+      expect(found[4]?.owner?.session).not.toBe(found[0]?.owner?.session);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('getWithOwner answers undefined to a caller whose sessions are another store (kept elsewhere)', async () => {
+    const { stores, sent } = await open();
+    try {
+      const session = await seedSession(stores);
+      const token = makeRefresh(session);
+      await stores.refreshTokens.create(token);
+      sent.length = 0;
+      expect(await stores.refreshTokens.getWithOwner!(token.id, { ...stores.sessions })).toBeUndefined();
+      expect(sent).toHaveLength(0);
     } finally {
       await stores.close();
     }
@@ -318,11 +359,61 @@ describePostgres('postgres: per-turn rotation batching', (database) => {
     }
   });
 
-  it('close waits for rotations asked for before it, though their batch was not sent yet', async () => {
+  it('close waits for rotations asked for before it: batched, losing, and going on alone after their batch failed', async () => {
     const { stores } = await open();
     const { session, all } = await tokens(stores, 2);
-    const pending = Promise.all(all.map((t) => stores.refreshTokens.rotate(t.id, makeRefresh(session), T0 + 1)));
+    const [a, b] = all as [RefreshToken, RefreshToken];
+    const pending = Promise.allSettled([
+      stores.refreshTokens.rotate(a.id, makeRefresh(session), T0 + 1),
+      // Two rotations of b: the loser reads the winner's successor after the batch.
+      stores.refreshTokens.rotate(b.id, makeRefresh(session), T0 + 1),
+      stores.refreshTokens.rotate(b.id, makeRefresh(session), T0 + 1),
+    ]);
     await stores.close();
-    expect(await pending).toEqual([{ status: 'rotated' }, { status: 'rotated' }]);
+    const results = (await pending).map((r) => (r.status === 'fulfilled' ? r.value.status : r.reason));
+    expect(results.slice(0, 1)).toEqual(['rotated']);
+    expect([...results.slice(1)].sort()).toEqual(['already-rotated', 'rotated']);
+
+    // A batch that fails on one row (f's successor would take e's id): the others go on alone, and close waits.
+    const again = await open();
+    const more = await tokens(again.stores, 2);
+    const [e, f] = more.all as [RefreshToken, RefreshToken];
+    const failing = Promise.allSettled([
+      again.stores.refreshTokens.rotate(e.id, makeRefresh(more.session), T0 + 1),
+      again.stores.refreshTokens.rotate(f.id, makeRefresh(more.session, { id: e.id }), T0 + 1),
+    ]);
+    await again.stores.close();
+    const [ok, taken] = await failing;
+    expect(ok).toEqual({ status: 'fulfilled', value: { status: 'rotated' } });
+    expect(taken?.status).toBe('rejected');
+    expect((taken as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+  });
+
+  it('a token whose row another transaction holds does not hold up its turn: the others rotate, it waits for the lock', async () => {
+    const { stores } = await open();
+    const locker = new pg.Client({ connectionString: database().url });
+    await locker.connect();
+    try {
+      const { session, all } = await tokens(stores, 2);
+      const [x, y] = all as [RefreshToken, RefreshToken];
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM batch_${schemas}.refresh_tokens WHERE id = $1 FOR UPDATE`, [x.id]);
+      const nextX = makeRefresh(session);
+      const nextY = makeRefresh(session);
+      let xSettled = false;
+      const rotatingX = stores.refreshTokens.rotate(x.id, nextX, T0 + 1).finally(() => {
+        xSettled = true;
+      });
+      expect(await stores.refreshTokens.rotate(y.id, nextY, T0 + 1)).toEqual({ status: 'rotated' });
+      // x can only be answered once the lock is let go.
+      expect(xSettled).toBe(false);
+      await locker.query('COMMIT');
+      expect(await rotatingX).toEqual({ status: 'rotated' });
+      expect((await stores.refreshTokens.get(x.id))?.successorId).toBe(nextX.id);
+      expect((await stores.refreshTokens.get(y.id))?.successorId).toBe(nextY.id);
+    } finally {
+      await locker.end();
+      await stores.close();
+    }
   });
 });
