@@ -37,13 +37,16 @@ const batchedRotations = (sent: string[]) => sent.filter((t) => /unnest\(/.test(
 
 let schemas = 0;
 
+/** Stores in a schema of their own over a {@link countingPool}, its count started after migrating. */
+async function openCounting(url: string) {
+  const counting = countingPool(url);
+  const stores: Stores = await createPostgresStores({ pool: counting.pool, schema: `batch_${++schemas}` });
+  counting.sent.length = 0;
+  return { stores, ...counting };
+}
+
 describePostgres('postgres: per-turn read batching', (database) => {
-  async function open() {
-    const counting = countingPool(database().url);
-    const stores: Stores = await createPostgresStores({ pool: counting.pool, schema: `batch_${++schemas}` });
-    counting.sent.length = 0;
-    return { stores, ...counting };
-  }
+  const open = () => openCounting(database().url);
 
   it('N concurrent getWithUser calls make one query, each caller getting its own session and user', async () => {
     const { stores, sent } = await open();
@@ -254,12 +257,7 @@ describePostgres('postgres: per-turn read batching', (database) => {
 });
 
 describePostgres('postgres: per-turn rotation batching', (database) => {
-  async function open() {
-    const counting = countingPool(database().url);
-    const stores: Stores = await createPostgresStores({ pool: counting.pool, schema: `batch_${++schemas}` });
-    counting.sent.length = 0;
-    return { stores, ...counting };
-  }
+  const open = () => openCounting(database().url);
 
   /** `n` live refresh tokens of one session, stored. */
   async function tokens(stores: Stores, n: number) {
