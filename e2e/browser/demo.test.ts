@@ -362,7 +362,9 @@ describe.skipIf(!browserAvailable)('browser: the demo (app, auth server, Fastify
       });
       await screenshot(tokenPage, 'demo-6-outage-token');
 
-      await cookiePage.waitForFunction("document.body.dataset.auth === 'stopped'", null, { timeout: 5_000 });
+      // The cookie page learns of the stop from its poll (every 1.5 s, after the services' status
+      // calls): as long as the token page's own wait, for a machine busy with other test files.
+      await cookiePage.waitForFunction("document.body.dataset.auth === 'stopped'", null, { timeout: 15_000 });
       const { me } = await call(cookiePage, '#call-me', ['me']);
       expect(me?.outcome).toBe('unreachable');
       await screenshot(cookiePage, 'demo-7-outage-cookie');
