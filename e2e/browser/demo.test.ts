@@ -362,9 +362,7 @@ describe.skipIf(!browserAvailable)('browser: the demo (app, auth server, Fastify
       });
       await screenshot(tokenPage, 'demo-6-outage-token');
 
-      // The cookie page learns of the stop from its poll (every 1.5 s, after the services' status
-      // calls): as long as the token page's own wait, for a machine busy with other test files.
-      await cookiePage.waitForFunction("document.body.dataset.auth === 'stopped'", null, { timeout: 15_000 });
+      await cookiePage.waitForFunction("document.body.dataset.auth === 'stopped'", null, { timeout: 5_000 });
       const { me } = await call(cookiePage, '#call-me', ['me']);
       expect(me?.outcome).toBe('unreachable');
       await screenshot(cookiePage, 'demo-7-outage-cookie');
@@ -387,6 +385,22 @@ describe.skipIf(!browserAvailable)('browser: the demo (app, auth server, Fastify
         timeout: 10_000,
       });
       await screenshot(tokenPage, 'demo-8-restarted');
+    });
+
+    // A page that polls while another tab's stop is under way sees "stopping": it must go on to
+    // show the state the stop or start ends in, not stay on "stopping".
+    it('a stop seen half-way from another tab shows as stopping, then as the state it ends in', async () => {
+      let halfWay = true;
+      await cookiePage.route('**/control/auth', (route) =>
+        halfWay ? route.fulfill({ status: 200, contentType: 'application/json', body: '{"state":"stopping"}' }) : route.continue(),
+      );
+      try {
+        await cookiePage.waitForFunction("document.body.dataset.auth === 'stopping'", null, { timeout: 15_000 });
+        halfWay = false;
+        await cookiePage.waitForFunction("document.body.dataset.auth === 'running'", null, { timeout: 15_000 });
+      } finally {
+        await cookiePage.unroute('**/control/auth');
+      }
     });
 
     it('a second demo on a taken port fails at once, naming the port, and leaves the first alone', async () => {

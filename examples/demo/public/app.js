@@ -302,7 +302,11 @@ function showAuthState(state) {
     state === 'stopped' ? 'The auth server is stopped: call again above.' : state === 'running' ? '' : `The auth server is ${state}…`;
 }
 
+/** Whether this page's own stop or start is in flight: until it answers, the poll leaves the state alone. */
+let controlling = false;
+
 async function control(action) {
+  controlling = true;
   showAuthState(action === 'stop' ? 'stopping' : 'starting');
   try {
     const response = await fetch(`/control/auth/${action}`, { method: 'POST' });
@@ -312,6 +316,8 @@ async function control(action) {
     else log(action === 'stop' ? 'Auth server stopped' : 'Auth server started again');
   } catch (err) {
     say(`the demo launcher did not answer: ${err.message}`);
+  } finally {
+    controlling = false;
   }
 }
 $('auth-stop').addEventListener('click', () => void control('stop'));
@@ -320,7 +326,8 @@ $('auth-start').addEventListener('click', () => void control('start'));
 async function poll() {
   try {
     const state = (await (await fetch('/control/auth')).json()).state;
-    if (state !== $('node-auth').dataset.state && !['stopping', 'starting'].includes($('node-auth').dataset.state)) showAuthState(state);
+    // Another tab's stop or start shows here as it goes, 'stopping' included, and then as it ends.
+    if (!controlling && state !== $('node-auth').dataset.state) showAuthState(state);
   } catch {
     // The launcher is gone: nothing to show.
   }
