@@ -2,7 +2,7 @@ import { isStoreUnavailable } from '../errors.js';
 import { createTurnBatcher } from '../lib/turn-batch.js';
 import type { RefreshStore, RefreshToken, RefreshWithOwner, SessionStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { type SessionRow, toSessionWithUser } from './sessions.js';
+import { PROFILE_COLUMNS, SESSION_COLUMNS, toSessionWithUser, type WithUserRow } from './sessions.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface RefreshRow {
@@ -43,49 +43,17 @@ const values = (t: RefreshToken): unknown[] => [
 
 const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, rotated_at, successor_id, scope';
 
-/** A row of the token-with-owner read: the token, then its session's columns (`s_…`) and user's profile, null when either is missing. */
-interface WithOwnerRow extends RefreshRow {
-  s_id: string | null;
-  s_user_id: string;
-  s_kind: SessionRow['kind'];
-  s_secret_hash: string | null;
-  s_csrf_token: string | null;
-  s_created_at: string;
-  s_last_seen_at: string;
-  s_idle_expires_at: string;
-  s_absolute_expires_at: string;
-  s_user_agent: string | null;
-  s_ip: string | null;
-  s_revoked_at: string | null;
-  email: string;
-  name: string | null;
-  roles: string[];
-  disabled_at: string | null;
-}
+/** The owner's columns (session, then profile) of the token-with-owner read, each named `o_…`. */
+const OWNER_COLUMNS = [...SESSION_COLUMNS, ...PROFILE_COLUMNS];
+
+/** A row of the token-with-owner read: the token's columns, then the owner's, null when the session or its user is missing. */
+type WithOwnerRow = RefreshRow & { [K in (typeof OWNER_COLUMNS)[number] as `o_${K}`]: WithUserRow[K] | null };
 
 const toWithOwner = (r: WithOwnerRow): RefreshWithOwner => ({
   token: toToken(r),
+  // A session id means the join matched: every `o_` column then holds that session's and user's value.
   owner:
-    r.s_id === null
-      ? null
-      : toSessionWithUser({
-          id: r.s_id,
-          user_id: r.s_user_id,
-          kind: r.s_kind,
-          secret_hash: r.s_secret_hash,
-          csrf_token: r.s_csrf_token,
-          created_at: r.s_created_at,
-          last_seen_at: r.s_last_seen_at,
-          idle_expires_at: r.s_idle_expires_at,
-          absolute_expires_at: r.s_absolute_expires_at,
-          user_agent: r.s_user_agent,
-          ip: r.s_ip,
-          revoked_at: r.s_revoked_at,
-          email: r.email,
-          name: r.name,
-          roles: r.roles,
-          disabled_at: r.disabled_at,
-        }),
+    r.o_id === null ? null : toSessionWithUser(Object.fromEntries(OWNER_COLUMNS.map((c) => [c, r[`o_${c}`]])) as unknown as WithUserRow),
 });
 
 /** Options of {@link createPostgresRefreshStore}. */
@@ -150,11 +118,10 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
   const lookup = batchedById<RefreshRow, RefreshToken>(db, byIds, toToken, options);
   // A refresh's reads in one: the token, its session and the session's user (both or neither,
   // as getWithUser's inner join), batched per turn as the other point reads are.
-  const withOwner = `SELECT r.id, r.session_id, r.user_id, r.secret_hash, r.created_at, r.expires_at, r.rotated_at,
-      r.successor_id, r.scope, s.id AS s_id, s.user_id AS s_user_id, s.kind AS s_kind, s.secret_hash AS s_secret_hash,
-      s.csrf_token AS s_csrf_token, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at,
-      s.idle_expires_at AS s_idle_expires_at, s.absolute_expires_at AS s_absolute_expires_at, s.user_agent AS s_user_agent,
-      s.ip AS s_ip, s.revoked_at AS s_revoked_at, u.email, u.name, u.roles, u.disabled_at
+  const ownerColumns = [...SESSION_COLUMNS.map((c) => `s.${c} AS o_${c}`), ...PROFILE_COLUMNS.map((c) => `u.${c} AS o_${c}`)];
+  const withOwner = `SELECT ${COLUMNS.split(', ')
+    .map((c) => `r.${c}`)
+    .join(', ')}, ${ownerColumns.join(', ')}
     FROM ${s}.refresh_tokens r
       LEFT JOIN (${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id) ON s.id = r.session_id
     WHERE r.id = ANY($1::text[])`;

@@ -47,8 +47,25 @@ export const toSessionWithUser = (r: WithUserRow): { session: Session; user: Use
   user: { id: r.user_id, email: r.email, name: r.name, roles: [...r.roles], disabledAt: numOrNull(r.disabled_at) },
 });
 
-const COLUMNS = `id, user_id, kind, secret_hash, csrf_token, created_at, last_seen_at, idle_expires_at,
-  absolute_expires_at, user_agent, ip, revoked_at`;
+/** The session's columns, as the `sessions` table and a {@link SessionRow} name them. */
+export const SESSION_COLUMNS = [
+  'id',
+  'user_id',
+  'kind',
+  'secret_hash',
+  'csrf_token',
+  'created_at',
+  'last_seen_at',
+  'idle_expires_at',
+  'absolute_expires_at',
+  'user_agent',
+  'ip',
+  'revoked_at',
+] as const satisfies readonly (keyof SessionRow)[];
+/** The user's profile columns of a {@link WithUserRow}. */
+export const PROFILE_COLUMNS = ['email', 'name', 'roles', 'disabled_at'] as const satisfies readonly (keyof WithUserRow)[];
+
+const COLUMNS = SESSION_COLUMNS.join(', ');
 
 /**
  * PostgreSQL {@link SessionStore}. Every write is one statement; a conditional UPDATE re-checks its
@@ -72,8 +89,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   const byId = `SELECT ${COLUMNS} FROM ${s}.sessions WHERE id = $1`;
   // The per-request read of cookie sessions, for a turn's worth of them: one round trip, two
   // primary-key lookups per session. Duplicates are removed before, so each id matches one row.
-  const withUser = `SELECT s.id, s.user_id, s.kind, s.secret_hash, s.csrf_token, s.created_at, s.last_seen_at,
-      s.idle_expires_at, s.absolute_expires_at, s.user_agent, s.ip, s.revoked_at, u.email, u.name, u.roles, u.disabled_at
+  const withUser = `SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${PROFILE_COLUMNS.map((c) => `u.${c}`).join(', ')}
     FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = ANY($1::text[])`;
   const touch = `UPDATE ${s}.sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`;
   // Same expiry rule as the memory store: an expiry instant is already expired.
