@@ -161,13 +161,13 @@ async function findRefreshTokenWithOwner(
 ): Promise<{ row: RefreshToken; secret: string; owner: { session: Session; user: UserProfile } | null } | null> {
   const { refreshTokens, sessions } = deps.stores;
   const parsed = parseRefreshToken(presented);
-  if (!parsed) return null;
-  const joined = refreshTokens.getWithOwner ? await refreshTokens.getWithOwner(parsed.id, sessions) : undefined;
-  if (joined === null) return null;
-  const row = joined ? joined.token : await refreshTokens.get(parsed.id);
-  if (!row || !sha256Matches(parsed.secret, row.secretHash)) return null;
-  const owner = joined ? joined.owner : await sessions.getWithUser(row.sessionId);
-  return { row, secret: parsed.secret, owner };
+  const joined = parsed && refreshTokens.getWithOwner ? await refreshTokens.getWithOwner(parsed.id, sessions) : undefined;
+  if (joined === undefined) {
+    const found = await findRefreshToken(deps, presented);
+    return found && { ...found, owner: await sessions.getWithUser(found.row.sessionId) };
+  }
+  if (!parsed || !joined || !sha256Matches(parsed.secret, joined.token.secretHash)) return null;
+  return { row: joined.token, secret: parsed.secret, owner: joined.owner };
 }
 
 /**
