@@ -23,8 +23,8 @@
 //
 // Run: npm run bench:scale  (needs the build, PostgreSQL and Redis; writes bench/results/scale.json)
 // Knobs: BENCH_CONNECTIONS (10), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_ROUNDS (3),
-// BENCH_LOGIN_WORKERS (4), BENCH_WORKER_LOGINS (8), BENCH_LOGIN_USERS (256), BENCH_REVOCATIONS (200), BENCH_ROWS (words
-// picking rows, e.g. `PostgreSQL,workers`; baselines of picked backends always run),
+// BENCH_LOGIN_WORKERS (4), BENCH_WORKER_LOGINS (8), BENCH_LOGIN_USERS (256), BENCH_REVOCATIONS (200),
+// BENCH_ROWS (words picking rows, e.g. `PostgreSQL,workers`; baselines of picked backends always run),
 // BENCH_RESULTS_DIR (bench/results), TESSERA_TEST_POSTGRES_URL, TESSERA_TEST_REDIS_URL.
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
