@@ -114,10 +114,8 @@ export class LoginThrottle {
         mark = this.#begin(keys);
       }
       const value = await run();
-      for (const [i, [key, rule]] of targets.entries()) {
-        if (rule.onSuccess === 'reset') await this.#store.reset(key);
-        else await claims[i]?.forgive();
-      }
+      // Independent identifiers: taken back together (one round trip to a shared store).
+      await Promise.all(targets.map(([key, rule], i) => (rule.onSuccess === 'reset' ? this.#store.reset(key) : claims[i]?.forgive())));
       return value;
     } finally {
       // Always unmarked, whatever threw (a store error included): a mark left behind would make
@@ -129,10 +127,11 @@ export class LoginThrottle {
   /** Seconds to wait before the next attempt on any of these identifiers, or 0. */
   async retryAfter(targets: readonly ThrottleTarget[]): Promise<number> {
     const now = this.#clock();
+    const failures = await Promise.all(targets.map(([key]) => this.#store.get(key, now)));
     let wait = 0;
-    for (const [key, rule] of targets) {
-      const failures = await this.#store.get(key, now);
-      if (failures) wait = Math.max(wait, blockedFor(rule, failures, now));
+    for (const [i, [, rule]] of targets.entries()) {
+      const counted = failures[i];
+      if (counted) wait = Math.max(wait, blockedFor(rule, counted, now));
     }
     return Math.ceil(wait / 1000);
   }
