@@ -1,6 +1,9 @@
-// Password changes racing logins and each other, with real argon2, on the memory and SQLite stores.
-import { createMemoryStores, createSqliteStores, type Session, type Stores } from '@tessera/stores';
+// Password changes racing logins and each other, with real argon2, on the memory, SQLite and
+// PostgreSQL stores (PostgreSQL creates a token login's session and refresh token in one
+// statement, and reads the account and the cap's list in one).
+import { createMemoryStores, createSqliteStores, openStores, type Session, type Stores } from '@tessera/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describePostgres } from '../../stores/src/postgres/test-database.js';
 import { verifyPassword } from './lib/passwords.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import {
@@ -35,9 +38,10 @@ function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 /**
- * Stores whose `sessions.create` waits while a gate is set, and that count password-hash reads
- * by email (a login's first step): the test holds logins between verifying the old password and
- * creating their sessions, the window the race lives in.
+ * Stores whose session writes (`sessions.create`, and `refreshTokens.createWithSession` where the
+ * store has it) wait while a gate is set, and that count password-hash reads by email (a login's
+ * first step): the test holds logins between verifying the old password and creating their
+ * sessions, the window the race lives in.
  */
 function instrumented(stores: Stores) {
   const state = { held: null as Promise<void> | null, hashReads: 0, created: [] as Session[] };
@@ -47,6 +51,15 @@ function instrumented(stores: Stores) {
     state.created.push(session);
     return create(session);
   };
+  const createWithSession = stores.refreshTokens.createWithSession?.bind(stores.refreshTokens);
+  if (createWithSession) {
+    stores.refreshTokens.createWithSession = async (session, token, sessions) => {
+      if (state.held) await state.held;
+      const created = await createWithSession(session, token, sessions);
+      if (created) state.created.push(session);
+      return created;
+    };
+  }
   const findByEmail = stores.users.findByEmail.bind(stores.users);
   stores.users.findByEmail = async (email) => {
     state.hashReads += 1;
@@ -68,11 +81,14 @@ const backends: [string, () => Stores][] = [
   ['sqlite', () => createSqliteStores({ path: ':memory:' })],
 ];
 
-describe.each(backends)('password change racing logins (%s store)', (_name, open) => {
+describe.each(backends)('password change racing logins (%s store)', (_name, open) => racingLogins(open));
+describePostgres('password change racing logins (postgres store)', (database) => racingLogins(() => openStores(database().url)));
+
+function racingLogins(open: () => Stores | Promise<Stores>): void {
   let t: TestApp;
   let state: ReturnType<typeof instrumented>;
   beforeAll(async () => {
-    const stores = open();
+    const stores = await open();
     state = instrumented(stores);
     t = await createTestApp({}, stores);
   });
@@ -142,7 +158,7 @@ describe.each(backends)('password change racing logins (%s store)', (_name, open
     // The new password still signs in.
     await tokenLogin(t.app, { email: user.email, password: current });
   });
-});
+}
 
 describe('concurrent password changes', () => {
   let t: TestApp;

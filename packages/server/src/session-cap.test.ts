@@ -1,6 +1,9 @@
-// The per-user session cap (least recently used ones end, with their events) and the paged session list.
-import type { Session } from '@tessera/stores';
-import { beforeAll, describe, expect, it } from 'vitest';
+// The per-user session cap (least recently used ones end, with their events), on the memory and
+// PostgreSQL stores (PostgreSQL lists the sessions in the read that rechecks the account), and the
+// paged session list.
+import { createMemoryStores, openStores, type Session, type Stores } from '@tessera/stores';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describePostgres } from '../../stores/src/postgres/test-database.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import {
   bearer,
@@ -20,10 +23,17 @@ interface Page {
   next_cursor: string | null;
 }
 
-describe('the per-user session cap', () => {
+describe('the per-user session cap (memory store)', () => sessionCap(() => createMemoryStores()));
+describePostgres('the per-user session cap (postgres store)', (database) => sessionCap(() => openStores(database().url)));
+
+function sessionCap(open: () => Stores | Promise<Stores>): void {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ TESSERA_MAX_SESSIONS_PER_USER: '3' });
+    t = await createTestApp({ TESSERA_MAX_SESSIONS_PER_USER: '3' }, await open());
+  });
+  afterAll(async () => {
+    await t.app.close();
+    await t.stores.close();
   });
 
   const live = async (userId: string) => (await t.stores.sessions.listActive(userId, t.clock.now)).map((s) => s.id).sort();
@@ -77,7 +87,7 @@ describe('the per-user session cap', () => {
     }
     expect((await me(t.app, bearer(others.access_token))).statusCode).toBe(200);
   });
-});
+}
 
 describe('GET /v1/sessions, paged', () => {
   let t: TestApp;

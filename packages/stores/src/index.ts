@@ -38,6 +38,7 @@ export {
 } from './redis/index.js';
 export { createSqliteStores, type SqliteStoresOptions } from './sqlite/index.js';
 export {
+  type ActiveSessionsWithAccount,
   EmailTakenError,
   type FailureCount,
   type KeyStore,

@@ -119,6 +119,12 @@ export interface SessionStore {
    * one of this user's sessions yields an empty page).
    */
   listActive(userId: string, now: number, page?: SessionPage): Promise<Session[]>;
+  /**
+   * Optional, offered by a store that keeps sessions beside users: `listActive(userId, now)` and,
+   * in the same read, the user's password hash and disabled mark as stored now (`account`, null
+   * when the user does not exist, with no sessions then). A login's last check takes both at once.
+   */
+  listActiveWithAccount?(userId: string, now: number): Promise<ActiveSessionsWithAccount>;
   /** Revokes one session. Returns true only for the call that revoked it (atomic: a second call returns false). */
   revoke(id: string, now: number): Promise<boolean>;
   /**
@@ -130,6 +136,12 @@ export interface SessionStore {
   revokeUser(userId: string, now: number, exceptId?: string): Promise<string[]>;
   /** Deletes sessions expired or revoked before `before`. Returns how many. */
   deleteExpired(before: number): Promise<number>;
+}
+
+/** {@link SessionStore.listActiveWithAccount}'s answer. */
+export interface ActiveSessionsWithAccount {
+  account: Pick<User, 'passwordHash' | 'disabledAt'> | null;
+  sessions: Session[];
 }
 
 /** A page of {@link SessionStore.listActive}. */
@@ -188,6 +200,12 @@ export interface RefreshStore {
    * Redis, say), the answer is `undefined` and the caller reads the session itself.
    */
   getWithOwner?(id: string, sessions: SessionStore): Promise<RefreshWithOwner | null | undefined>;
+  /**
+   * Optional, offered by the same kind of store: `sessions.create(session)` and `create(token)`
+   * in one write (all or nothing). False, storing nothing, when `sessions` is not the session
+   * store kept beside this one; the caller then creates both itself.
+   */
+  createWithSession?(session: Session, token: RefreshToken, sessions: SessionStore): Promise<boolean>;
   /** Deletes every token of the family. Returns how many. */
   deleteFamily(sessionId: string): Promise<number>;
   /** Deletes tokens whose `expiresAt` is before `before`. */

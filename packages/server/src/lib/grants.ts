@@ -102,10 +102,9 @@ export async function createTokenSession(
     ip: client.ip,
     revokedAt: null,
   };
-  await deps.stores.sessions.create(session);
   const id = randomId();
   const secret = randomSecret();
-  await deps.stores.refreshTokens.create({
+  const token: RefreshToken = {
     id,
     sessionId: session.id,
     userId: user.id,
@@ -115,7 +114,13 @@ export async function createTokenSession(
     rotatedAt: null,
     successorId: null,
     scope: options.scope ?? '',
-  });
+  };
+  // One write where the refresh store keeps sessions beside it; otherwise the session first.
+  const { sessions, refreshTokens } = deps.stores;
+  if (!(await refreshTokens.createWithSession?.(session, token, sessions))) {
+    await sessions.create(session);
+    await refreshTokens.create(token);
+  }
   return { session, refreshToken: formatRefreshToken(id, secret) };
 }
 

@@ -148,7 +148,11 @@ export async function signInWithToken(
  * password; `ACCOUNT_DISABLED` when the account was disabled meanwhile.
  */
 async function confirmLogin(deps: SignInDeps, user: User, session: Session): Promise<void> {
-  const current = await deps.users.findById(user.id);
+  // One read where the session store keeps sessions beside users (the account and the cap's
+  // list, both read after the session was created); otherwise the user, then the list.
+  const { sessions } = deps.stores;
+  const joined = sessions.listActiveWithAccount ? await sessions.listActiveWithAccount(user.id, deps.clock()) : undefined;
+  const current = joined ? joined.account : await deps.users.findById(user.id);
   if (current?.passwordHash !== user.passwordHash) {
     await revokeSession(deps, session.id, 'password_change');
     throw new Refused(RefusalCodes.INVALID_CREDENTIALS, 'invalid email or password');
@@ -157,7 +161,7 @@ async function confirmLogin(deps: SignInDeps, user: User, session: Session): Pro
     await revokeSession(deps, session.id, 'admin');
     throw accountDisabled();
   }
-  await enforceSessionCap(deps, user.id, session.id);
+  await enforceSessionCap(deps, user.id, session.id, joined?.sessions);
 }
 
 /** Least recently used first; ties by age, then id, so every node picks the same ones. */
@@ -167,9 +171,10 @@ const leastRecentlyUsed = (a: Session, b: Session): number =>
 /**
  * Keeps a user's live sessions within `config.maxSessionsPerUser`: past it, the least recently
  * used ones (never `keep`, the login's own) end, each with its revocation event, events first.
+ * `listed`: the user's live sessions, when already read.
  */
-async function enforceSessionCap(deps: SignInDeps, userId: string, keep: string): Promise<void> {
-  const live = await deps.stores.sessions.listActive(userId, deps.clock());
+async function enforceSessionCap(deps: SignInDeps, userId: string, keep: string, listed?: Session[]): Promise<void> {
+  const live = listed ?? (await deps.stores.sessions.listActive(userId, deps.clock()));
   const excess = live.length - deps.config.maxSessionsPerUser;
   if (excess <= 0) return;
   const evicted = live

@@ -1,8 +1,8 @@
 import { isStoreUnavailable } from '../errors.js';
 import { createTurnBatcher } from '../lib/turn-batch.js';
-import type { RefreshStore, RefreshToken, RefreshWithOwner, SessionStore } from '../types.js';
+import type { RefreshStore, RefreshToken, RefreshWithOwner, Session, SessionStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { PROFILE_COLUMNS, SESSION_COLUMNS, toSessionWithUser, type WithUserRow } from './sessions.js';
+import { PROFILE_COLUMNS, SESSION_COLUMNS, sessionValues, toSessionWithUser, type WithUserRow } from './sessions.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface RefreshRow {
@@ -59,8 +59,9 @@ const toWithOwner = (r: WithOwnerRow): RefreshWithOwner => ({
 /** Options of {@link createPostgresRefreshStore}. */
 export interface PostgresRefreshOptions extends BatchedReadOptions {
   /**
-   * The session store kept in the same schema: `getWithOwner` joins its table, and answers only
-   * callers that pass this very store. Default: none (no `getWithOwner`).
+   * The session store kept in the same schema: `getWithOwner` joins its table and
+   * `createWithSession` inserts into it, each only for callers that pass this very store.
+   * Default: none (neither method).
    */
   sessions?: SessionStore;
 }
@@ -83,7 +84,8 @@ export interface PostgresRefreshOptions extends BatchedReadOptions {
  * and an error fails only its own rotation. With `options.prepared` these are named prepared
  * statements, parsed and planned once per connection. A pooler that loses the name fails the
  * statement before it runs (26000, 42P05), so `hotStatement` running it again unnamed cannot
- * rotate twice. A login's `create` is named too.
+ * rotate twice. A login's `create` (or `createWithSession`: the session and the token in one
+ * statement) is named too.
  */
 export function createPostgresRefreshStore(db: PgQueryable, s: string, options: PostgresRefreshOptions = {}): RefreshStore {
   const insert = `INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
@@ -126,6 +128,13 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
       LEFT JOIN (${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id) ON s.id = r.session_id
     WHERE r.id = ANY($1::text[])`;
   const lookupWithOwner = batchedById<WithOwnerRow, RefreshWithOwner>(db, withOwner, toWithOwner, options);
+  // A token login's session and its first refresh token: one statement, so one commit.
+  const sessionParams = SESSION_COLUMNS.map((_, i) => `$${i + 10}`).join(', ');
+  const insertWithSession = `WITH session AS (
+      INSERT INTO ${s}.sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${sessionParams})
+    )
+    INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  const runInsertWithSession = hotStatement(db, insertWithSession, options.prepared);
   const { sessions: sibling } = options;
   const runInsert = hotStatement(db, insert, options.prepared);
   const runRotate = hotStatement(db, rotate, options.prepared);
@@ -162,6 +171,11 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
     ...(sibling && {
       async getWithOwner(id: string, sessions: SessionStore) {
         return sessions === sibling ? lookupWithOwner(id) : undefined;
+      },
+      async createWithSession(session: Session, token: RefreshToken, sessions: SessionStore) {
+        if (sessions !== sibling) return false;
+        await runInsertWithSession([...values(token), ...sessionValues(session)]);
+        return true;
       },
     }),
 

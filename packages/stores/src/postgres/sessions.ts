@@ -1,5 +1,5 @@
 import { assertPageLimit } from '../lib/cursor.js';
-import type { Session, SessionKind, SessionStore, UserProfile } from '../types.js';
+import type { ActiveSessionsWithAccount, Session, SessionKind, SessionStore, UserProfile } from '../types.js';
 import type { PgQueryable } from './driver.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
@@ -16,6 +16,12 @@ export interface SessionRow {
   user_agent: string | null;
   ip: string | null;
   revoked_at: string | null;
+}
+
+/** A row of `listActiveWithAccount`: the user's account columns, and a session's (all NULL when the user has none). */
+interface AccountAndSessionRow extends SessionRow {
+  a_password_hash: string;
+  a_disabled_at: string | null;
 }
 
 /** A row of the session-and-user read: the session's columns and the user's profile. */
@@ -67,6 +73,22 @@ export const PROFILE_COLUMNS = ['email', 'name', 'roles', 'disabled_at'] as cons
 
 const COLUMNS = SESSION_COLUMNS.join(', ');
 
+/** A session's values in the order of {@link SESSION_COLUMNS}. */
+export const sessionValues = (session: Session): unknown[] => [
+  session.id,
+  session.userId,
+  session.kind,
+  session.secretHash,
+  session.csrfToken,
+  session.createdAt,
+  session.lastSeenAt,
+  session.idleExpiresAt,
+  session.absoluteExpiresAt,
+  session.userAgent,
+  session.ip,
+  session.revokedAt,
+];
+
 /**
  * PostgreSQL {@link SessionStore}. Every write is one statement; a conditional UPDATE re-checks its
  * WHERE on each row after waiting for a concurrent writer's lock, so `revoked_at IS NULL` lets
@@ -81,7 +103,7 @@ const COLUMNS = SESSION_COLUMNS.join(', ');
  *
  * With `options.prepared` the statement is a named prepared statement: parsing and planning the
  * join cost PostgreSQL more than running it, and batching alone still pays them once per batch.
- * So are the two statements of every login, `create` and the cap's `listActive`. A pooler that
+ * So are the statements of every login: `create`, and the cap's `listActiveWithAccount` (or `listActive`). A pooler that
  * moves them away from their connection turns that off (see `hotStatement`).
  */
 export function createPostgresSessionStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): SessionStore {
@@ -96,6 +118,14 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   const active = `SELECT ${COLUMNS} FROM ${s}.sessions
     WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
     ORDER BY created_at DESC, id DESC`;
+  // The same list and, in the same snapshot, the user's password hash and disabled mark: one row
+  // per session (account columns repeated), or one row of NULL session columns for a user with
+  // none, or no row for no user.
+  const activeWithAccount = `SELECT u.password_hash AS a_password_hash, u.disabled_at AS a_disabled_at, ${SESSION_COLUMNS.map((c) => `s.${c}`).join(', ')}
+    FROM ${s}.users u LEFT JOIN ${s}.sessions s
+      ON s.user_id = u.id AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+    WHERE u.id = $1
+    ORDER BY s.created_at DESC, s.id DESC`;
   // A page: the same order, after the (created_at, id) of the previous page's last session; a
   // cursor naming no session of this user compares with NULL and so selects nothing.
   const activePage = `SELECT ${COLUMNS} FROM ${s}.sessions
@@ -113,23 +143,11 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   const lookupWithUser = batchedById<WithUserRow, { session: Session; user: UserProfile }>(db, withUser, toSessionWithUser, options);
   const runInsert = hotStatement(db, insert, options.prepared);
   const runActive = hotStatement<SessionRow>(db, active, options.prepared);
+  const runActiveWithAccount = hotStatement<AccountAndSessionRow>(db, activeWithAccount, options.prepared);
 
   return {
     async create(session) {
-      await runInsert([
-        session.id,
-        session.userId,
-        session.kind,
-        session.secretHash,
-        session.csrfToken,
-        session.createdAt,
-        session.lastSeenAt,
-        session.idleExpiresAt,
-        session.absoluteExpiresAt,
-        session.userAgent,
-        session.ip,
-        session.revokedAt,
-      ]);
+      await runInsert(sessionValues(session));
     },
 
     async get(id) {
@@ -147,6 +165,17 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
       if (!page) return (await runActive([userId, now])).rows.map(toSession);
       assertPageLimit(page.limit);
       return (await db.query<SessionRow>(activePage, [userId, now, page.after ?? null, page.limit])).rows.map(toSession);
+    },
+
+    async listActiveWithAccount(userId, now): Promise<ActiveSessionsWithAccount> {
+      const { rows } = await runActiveWithAccount([userId, now]);
+      const first = rows[0];
+      if (!first) return { account: null, sessions: [] };
+      return {
+        account: { passwordHash: first.a_password_hash, disabledAt: numOrNull(first.a_disabled_at) },
+        // A user with no live session has one row, whose session columns are all NULL.
+        sessions: rows.filter((r) => r.id !== null).map(toSession),
+      };
     },
 
     async revoke(id, now) {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { makeRefresh, makeSession, makeUser, seedSession, T0 } from '../contract/fixtures.js';
+import { MINUTE, makeRefresh, makeSession, makeUser, seedSession, T0 } from '../contract/fixtures.js';
 import { isStoreUnavailable } from '../errors.js';
 import type { RefreshToken, Stores } from '../types.js';
 import { createPostgresStores, type PgPoolLike } from './index.js';
@@ -180,6 +180,70 @@ describePostgres('postgres: per-turn read batching', (database) => {
     }
   });
 
+  it("listActiveWithAccount: listActive's sessions and the account's hash and mark, in one statement", async () => {
+    const { stores, sent } = await open();
+    try {
+      const user = makeUser();
+      const other = makeUser();
+      for (const u of [user, other]) await stores.users.create(u);
+      const now = T0 + 10 * MINUTE;
+      const at = (minutes: number) => T0 + minutes * MINUTE;
+      const older = makeSession(user.id, { createdAt: at(1) });
+      const newer = makeSession(user.id, { createdAt: at(2), kind: 'cookie' });
+      const ended = [
+        makeSession(user.id, { revokedAt: at(3) }),
+        makeSession(user.id, { idleExpiresAt: now }),
+        makeSession(user.id, { absoluteExpiresAt: now - 1 }),
+        makeSession(other.id),
+      ];
+      sent.length = 0;
+      expect(await stores.sessions.listActiveWithAccount!(user.id, now)).toEqual({
+        account: { passwordHash: user.passwordHash, disabledAt: null },
+        sessions: [],
+      });
+      expect(sent).toHaveLength(1);
+      for (const session of [older, newer, ...ended]) await stores.sessions.create(session);
+      await stores.users.setDisabled(user.id, at(4), at(4));
+      sent.length = 0;
+      const found = await stores.sessions.listActiveWithAccount!(user.id, now);
+      expect(sent).toHaveLength(1);
+      expect(found).toEqual({ account: { passwordHash: user.passwordHash, disabledAt: at(4) }, sessions: [newer, older] });
+      expect(found.sessions).toEqual(await stores.sessions.listActive(user.id, now));
+      expect(await stores.sessions.listActiveWithAccount!('usr_nobody', now)).toEqual({ account: null, sessions: [] });
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('createWithSession: the session and its first refresh token in one statement, all or nothing', async () => {
+    const { stores, sent } = await open();
+    try {
+      const user = makeUser();
+      await stores.users.create(user);
+      const session = makeSession(user.id);
+      const token = makeRefresh(session);
+      sent.length = 0;
+      expect(await stores.refreshTokens.createWithSession!(session, token, stores.sessions)).toBe(true);
+      expect(sent).toHaveLength(1);
+      expect(await stores.sessions.get(session.id)).toEqual(session);
+      expect(await stores.refreshTokens.get(token.id)).toEqual(token);
+      // A refresh token id already taken: the statement fails, and the new session is not kept either.
+      const second = makeSession(user.id);
+      await expect(
+        stores.refreshTokens.createWithSession!(second, { ...makeRefresh(second), id: token.id }, stores.sessions),
+      ).rejects.toThrow();
+      expect(await stores.sessions.get(second.id)).toBeNull();
+      // Sessions kept elsewhere: nothing stored, the caller creates both.
+      const third = makeSession(user.id);
+      sent.length = 0;
+      expect(await stores.refreshTokens.createWithSession!(third, makeRefresh(third), { ...stores.sessions })).toBe(false);
+      expect(sent).toHaveLength(0);
+      expect(await stores.sessions.get(third.id)).toBeNull();
+    } finally {
+      await stores.close();
+    }
+  });
+
   it('N concurrent users.findById calls (the profile read behind Redis sessions) make one query', async () => {
     const { stores, sent } = await open();
     try {
@@ -207,15 +271,19 @@ describePostgres('postgres: per-turn read batching', (database) => {
       for (let i = 0; i < 3; i++) {
         expect((await Promise.all([a.id, b.id].map((id) => stores.sessions.getWithUser(id)))).map((f) => f?.session)).toEqual([a, b]);
         expect((await stores.users.findById(a.userId))?.id).toBe(a.userId);
-        // A login's statements: the user by email, its session and refresh token, the cap's list.
+        // A login's statements: the user by email; its session and refresh token, apart (a
+        // cookie login's session) or together (a token login's); the cap's list, with the account or without.
         expect(await stores.users.findByEmail(user.email)).toEqual(user);
         await stores.sessions.create(makeSession(user.id));
         await stores.refreshTokens.create(makeRefresh(a));
-        expect((await stores.sessions.listActive(user.id, T0)).length).toBe(i + 2);
+        const session = makeSession(user.id);
+        expect(await stores.refreshTokens.createWithSession!(session, makeRefresh(session), stores.sessions)).toBe(true);
+        expect((await stores.sessions.listActive(user.id, T0)).length).toBe(2 * i + 3);
+        expect((await stores.sessions.listActiveWithAccount!(user.id, T0)).sessions.length).toBe(2 * i + 3);
       }
       const names = await prepared();
-      // The two batched reads, and the four statements of a login.
-      expect(names).toHaveLength(6);
+      // The two batched reads, and the six statements of logins.
+      expect(names).toHaveLength(8);
       for (const name of names) expect(name).toMatch(/^tessera_[0-9a-f]{32}$/);
     } finally {
       await stores.close();
