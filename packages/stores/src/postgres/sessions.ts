@@ -103,8 +103,12 @@ export const sessionValues = (session: Session): unknown[] => [
  *
  * With `options.prepared` the statement is a named prepared statement: parsing and planning the
  * join cost PostgreSQL more than running it, and batching alone still pays them once per batch.
- * So are the statements of every login: `create`, and the cap's `listActiveWithAccount` (or `listActive`). A pooler that
- * moves them away from their connection turns that off (see `hotStatement`).
+ * So are the statements of every login: `create`, and the cap's `listActiveWithAccount` (or
+ * `listActive`). A pooler that moves them away from their connection turns that off (see
+ * `hotStatement`).
+ *
+ * `getWithUser` and `listActiveWithAccount` read the `users` table of the same schema: this store
+ * serves the users of the PostgreSQL user store beside it (as `createPostgresStores` pairs them).
  */
 export function createPostgresSessionStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): SessionStore {
   const insert = `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
