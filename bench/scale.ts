@@ -27,7 +27,7 @@
 // BENCH_ROWS (words picking rows, e.g. `PostgreSQL,workers`; baselines of picked backends always run),
 // BENCH_RESULTS_DIR (bench/results), TESSERA_TEST_POSTGRES_URL, TESSERA_TEST_REDIS_URL.
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Connection } from '../packages/cli/src/bench/lib/connection.js';
 import { cpuPerRequest, sampleCpu } from '../packages/cli/src/bench/lib/cpu.js';
 import { cpuSummary } from '../packages/cli/src/bench/lib/machine.js';
@@ -345,7 +345,8 @@ for (const line of markdownTable(cells, { left: [0, 8] })) console.log(line);
 console.log(
   '\nThe load generator (this process), the servers, PostgreSQL and Redis share the machine’s cores; only the "one CPU each" worker servers are pinned (taskset).' +
     "\nCPU µs/req: the server processes; every postgres and redis-server process on the machine (other users' work included); this load generator." +
-    '\nPostgreSQL rows: sessions and refresh families in PostgreSQL, login counters in Redis. Redis sessions: TESSERA_SESSION_STORE=redis over PostgreSQL.',
+    '\nPostgreSQL rows: sessions and refresh families in PostgreSQL, login counters in Redis. Redis sessions: TESSERA_SESSION_STORE=redis over PostgreSQL.' +
+    `\nWorker rows: one worker already runs one argon2id hash per core (${availableParallelism()} here), so unconfined a second worker adds only the CPU one leaves idle; the "one CPU each" rows compare one worker on one core with two workers on a core each.`,
 );
 
 const run = {
