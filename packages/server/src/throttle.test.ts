@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@tessera/stores';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './test-app.js';
 import { expectError, passwordGrant, type Registered, type Response, register, sessionLogin, uniqueEmail } from './test-helpers.js';
@@ -115,6 +116,30 @@ describe('login throttling', () => {
     // And a real back-off is answered at once, without waiting on anything.
     for (let i = 0; i < 5; i++) expectError(await attempt(user.email, WRONG), 400);
     expectError(await attempt(user.email, user.password), 429);
+  });
+
+  it('an outage of the user store throttles nobody: logins get 503 while it lasts, and the right password works at once after', async () => {
+    const [user, other] = [await register(t.app), await register(t.app)];
+    const ip = freshIp();
+    const users = t.stores.users;
+    const findByEmail = users.findByEmail.bind(users);
+    users.findByEmail = async () => {
+      throw new StoreUnavailableError('the database is unreachable');
+    };
+    try {
+      // More attempts than either rule lets fail freely (5 per account, 20 per address), from one address.
+      for (let i = 0; i < 25; i++) {
+        const res = await passwordGrant(t.app, user.email, user.password, { remoteAddress: ip });
+        expectError(res, 503, 'temporarily_unavailable');
+      }
+    } finally {
+      users.findByEmail = findByEmail;
+    }
+    expect((await passwordGrant(t.app, user.email, user.password, { remoteAddress: ip })).statusCode).toBe(200);
+    expect((await passwordGrant(t.app, other.email, other.password, { remoteAddress: ip })).statusCode).toBe(200);
+    // Wrong passwords still count from the first: the account's back-off starts after 5 of them.
+    for (let i = 0; i < 5; i++) expectError(await passwordGrant(t.app, user.email, WRONG, { remoteAddress: ip }), 400);
+    expectError(await passwordGrant(t.app, user.email, user.password, { remoteAddress: ip }), 429);
   });
 
   it('throttles unknown emails exactly like known ones: same statuses, bodies and Retry-After sequence', async () => {

@@ -1,4 +1,4 @@
-import type { FailureCount, RateLimitStore } from '@tessera/stores';
+import { type FailureCount, isStoreUnavailable, type RateLimitStore } from '@tessera/stores';
 import { clientAddressKey } from './client-address.js';
 import { RefusalCodes, Refused } from './errors.js';
 
@@ -86,7 +86,9 @@ export class LoginThrottle {
    * parallel guesses meets the back-off at once instead of after every guess already ran. A
    * success takes the charges back as each rule says (`onSuccess`): the account's counter is
    * cleared, the address loses only this attempt's charge (one good password must not wipe out
-   * the failures of a spraying address). A failure leaves them counted.
+   * the failures of a spraying address). A failure leaves them counted. A check that failed
+   * because its store was unavailable (`isStoreUnavailable`) checked nothing: its charges are
+   * taken back, and the error is rethrown (a 503).
    *
    * Parallel attempts with the right password must not turn each other away: an attempt refused
    * while other attempts of this node hold charges on what blocks it waits for them to end and
@@ -113,7 +115,16 @@ export class LoginThrottle {
         if (next === 'wait') await this.#inFlight(keys);
         mark = this.#begin(keys);
       }
-      const value = await run();
+      let value: T;
+      try {
+        value = await run();
+      } catch (err) {
+        // A check its store could not answer (an outage) verified nothing: no guess was made, so
+        // its charges are taken back, or an outage would throttle every client that kept trying.
+        // Best effort: a take-back that fails too leaves that charge counted.
+        if (isStoreUnavailable(err)) await Promise.allSettled(claims.map((claim) => claim.forgive()));
+        throw err;
+      }
       // Independent identifiers: taken back together (one round trip to a shared store).
       await Promise.all(targets.map(([key, rule], i) => (rule.onSuccess === 'reset' ? this.#store.reset(key) : claims[i]?.forgive())));
       return value;
