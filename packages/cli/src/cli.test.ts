@@ -237,5 +237,13 @@ describe('tessera token decode', () => {
         await close();
       }
     });
+
+    it('verify: a JWKS that cannot be fetched is named as such, not as a key the token does not match', async () => {
+      const nobody = `http://127.0.0.1:${await freePort()}/.well-known/jwks.json`;
+      const result = await tessera(['token', 'verify', expired, '--issuer', issuer, '--jwks', nobody]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot fetch the JWKS at ${nobody}`);
+      expect(result.stdout).not.toContain('ERR_TOKEN_KEY');
+    });
   });
 });

@@ -68,6 +68,11 @@ export async function verifyToken(input: string, options: VerifyOptions): Promis
     const claims = await verifier.verify(token);
     return { valid: true, claims: { ...claims }, kid: kidOf(token) };
   } catch (err) {
+    // No key to check against because the key set could not be fetched: say that, not "no key matches".
+    const jwks = verifier.jwksStatus();
+    if (jwks && jwks.fetchedAt === null && jwks.lastError !== null) {
+      throw new CliError(`cannot fetch the JWKS at ${jwksUri} (${jwks.lastError}); check --jwks or the issuer`);
+    }
     if (err instanceof AuthError) return { valid: false, code: err.code, reason: err.message };
     throw err;
   } finally {
