@@ -2,7 +2,7 @@ import { isStoreUnavailable } from '../errors.js';
 import { createTurnBatcher } from '../lib/turn-batch.js';
 import type { RefreshStore, RefreshToken, RefreshWithOwner, Session, SessionStore } from '../types.js';
 import type { PgQueryable } from './driver.js';
-import { PROFILE_COLUMNS, SESSION_COLUMNS, sessionValues, toSessionWithUser, type WithUserRow } from './sessions.js';
+import { insertSessionSql, PROFILE_COLUMNS, SESSION_COLUMNS, sessionValues, toSessionWithUser, type WithUserRow } from './sessions.js';
 import { type BatchedReadOptions, batchedById, changed, hotStatement, num, numOrNull } from './sql.js';
 
 interface RefreshRow {
@@ -129,11 +129,7 @@ export function createPostgresRefreshStore(db: PgQueryable, s: string, options: 
     WHERE r.id = ANY($1::text[])`;
   const lookupWithOwner = batchedById<WithOwnerRow, RefreshWithOwner>(db, withOwner, toWithOwner, options);
   // A token login's session and its first refresh token: one statement, so one commit.
-  const sessionParams = SESSION_COLUMNS.map((_, i) => `$${i + 10}`).join(', ');
-  const insertWithSession = `WITH session AS (
-      INSERT INTO ${s}.sessions (${SESSION_COLUMNS.join(', ')}) VALUES (${sessionParams})
-    )
-    INSERT INTO ${s}.refresh_tokens (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  const insertWithSession = `WITH session AS (${insertSessionSql(s, 10)}) ${insert}`;
   const runInsertWithSession = hotStatement(db, insertWithSession, options.prepared);
   const { sessions: sibling } = options;
   const runInsert = hotStatement(db, insert, options.prepared);

@@ -72,6 +72,12 @@ export const SESSION_COLUMNS = [
 export const PROFILE_COLUMNS = ['email', 'name', 'roles', 'disabled_at'] as const satisfies readonly (keyof WithUserRow)[];
 
 const COLUMNS = SESSION_COLUMNS.join(', ');
+/** The session's columns qualified by the alias `s`, for reads that join. */
+const S_COLUMNS = SESSION_COLUMNS.map((c) => `s.${c}`).join(', ');
+
+/** The INSERT of one session into schema `s`, its values taken from `$first` on in {@link sessionValues}' order. */
+export const insertSessionSql = (s: string, first = 1): string =>
+  `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES (${SESSION_COLUMNS.map((_, i) => `$${first + i}`).join(', ')})`;
 
 /** A session's values in the order of {@link SESSION_COLUMNS}. */
 export const sessionValues = (session: Session): unknown[] => [
@@ -111,11 +117,11 @@ export const sessionValues = (session: Session): unknown[] => [
  * serves the users of the PostgreSQL user store beside it (as `createPostgresStores` pairs them).
  */
 export function createPostgresSessionStore(db: PgQueryable, s: string, options: BatchedReadOptions = {}): SessionStore {
-  const insert = `INSERT INTO ${s}.sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+  const insert = insertSessionSql(s);
   const byId = `SELECT ${COLUMNS} FROM ${s}.sessions WHERE id = $1`;
   // The per-request read of cookie sessions, for a turn's worth of them: one round trip, two
   // primary-key lookups per session. Duplicates are removed before, so each id matches one row.
-  const withUser = `SELECT ${SESSION_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${PROFILE_COLUMNS.map((c) => `u.${c}`).join(', ')}
+  const withUser = `SELECT ${S_COLUMNS}, ${PROFILE_COLUMNS.map((c) => `u.${c}`).join(', ')}
     FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id WHERE s.id = ANY($1::text[])`;
   const touch = `UPDATE ${s}.sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`;
   // Same expiry rule as the memory store: an expiry instant is already expired.
@@ -125,7 +131,7 @@ export function createPostgresSessionStore(db: PgQueryable, s: string, options: 
   // The same list and, in the same snapshot, the user's password hash and disabled mark: one row
   // per session (account columns repeated), or one row of NULL session columns for a user with
   // none, or no row for no user.
-  const activeWithAccount = `SELECT u.password_hash AS a_password_hash, u.disabled_at AS a_disabled_at, ${SESSION_COLUMNS.map((c) => `s.${c}`).join(', ')}
+  const activeWithAccount = `SELECT u.password_hash AS a_password_hash, u.disabled_at AS a_disabled_at, ${S_COLUMNS}
     FROM ${s}.users u LEFT JOIN ${s}.sessions s
       ON s.user_id = u.id AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
     WHERE u.id = $1
